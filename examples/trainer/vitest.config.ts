@@ -1,0 +1,11 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  resolve: { conditions: ['facepar-source'] },
+  ssr: { resolve: { conditions: ['facepar-source'] } },
+  test: {
+    name: '@facepar/trainer',
+    environment: 'node',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+  },
+});

@@ -1,0 +1,2 @@
+export { expectNoTensorLeak, countTensors } from './leak.js';
+export { sharedDataDir, sharedFixturesDir, describeWithSharedData } from './shared-data.js';
