@@ -9,7 +9,12 @@ export const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
 
 export function machineInfo() {
   const cpus = os.cpus();
-  return { node: process.version, cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', memGiB: Math.round(os.totalmem() / 2 ** 30) };
+  return {
+    node: process.version,
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+  };
 }
 
 /**
@@ -19,11 +24,21 @@ export function machineInfo() {
 export function writeBenchResult({ pkg, name, rows, extra }) {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `${pkg}-${name}.json`);
-  const body = { package: pkg, name, date: new Date().toISOString(), machine: machineInfo(), rows, ...(extra ? { extra } : {}) };
+  const body = {
+    package: pkg,
+    name,
+    date: new Date().toISOString(),
+    machine: machineInfo(),
+    rows,
+    ...(extra ? { extra } : {}),
+  };
   const tmp = `${file}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, `${JSON.stringify(body, null, 2)}\n`);
   fs.renameSync(tmp, file);
-  for (const r of rows) console.log(`${pkg}/${name}  ${r.case}: ${r.value} ${r.unit}${r.goal ? `  (goal ${r.goal})` : ''}`);
+  for (const r of rows)
+    console.log(
+      `${pkg}/${name}  ${r.case}: ${r.value} ${r.unit}${r.goal ? `  (goal ${r.goal})` : ''}`,
+    );
   return file;
 }
 
