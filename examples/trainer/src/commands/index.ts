@@ -1,0 +1,19 @@
+import { UsageError } from '../args.js';
+import type { Command } from './types.js';
+
+// Adding a command: create `commands/<name>.ts` exporting `export const <camelName>Command: Command`,
+// import it here and add it to COMMANDS (one line each, kept alphabetical).
+
+/** Every `facepar` subcommand, in the order `facepar --help` lists them. */
+export const COMMANDS: readonly Command[] = [];
+
+/** Finds a command by name; an unknown name throws a `UsageError` listing the known ones. */
+export function findCommand(options: { name: string; commands?: readonly Command[] }): Command {
+  const { name, commands = COMMANDS } = options;
+  const found = commands.find((c) => c.name === name);
+  if (!found) {
+    const known = commands.map((c) => c.name).join(', ');
+    throw new UsageError(`unknown command '${name}'; known commands: ${known || '(none)'}`);
+  }
+  return found;
+}
