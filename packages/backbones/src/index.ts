@@ -1,1 +1,29 @@
 export const VERSION = '0.1.0';
+
+export type { Backbone, BackboneApplyOptions, BackboneModelOptions, FeatureInfo } from './types.js';
+export {
+  RESNET_ARCHS,
+  RESNET_BLOCK_EXPANSION,
+  RESNET_DEPTHS,
+  RESNET_STEMS,
+  getResNetArch,
+  listResNetArchs,
+} from './resnet/resnet-archs.js';
+export type {
+  ResNetArch,
+  ResNetBlockKind,
+  ResNetDepth,
+  ResNetStem,
+} from './resnet/resnet-archs.js';
+export {
+  DEFAULT_RESNET_OPTIONS,
+  OUTPUT_STRIDE_SETTINGS,
+  resolveResNetOptions,
+} from './resnet/resnet-options.js';
+export type {
+  OutputStride,
+  Quad,
+  ResNetOptions,
+  ResolvedResNetOptions,
+} from './resnet/resnet-options.js';
+export { countResNetParams } from './resnet/resnet-params.js';
