@@ -15,3 +15,55 @@ export {
   DEFAULT_RESIZE_BILINEAR_OPTIONS,
 } from './ops/resize-bilinear.js';
 export type { ResizeBilinearOptions } from './ops/resize-bilinear.js';
+
+// Layers and ConvModule builders (part B)
+import './layers/register-layers.js';
+export {
+  FACEPAR_LAYER_CLASSES,
+  FACEPAR_SERIALIZATION_PACKAGE,
+} from './layers/register-layers.js';
+export type { Initializer, IntPair, LayerArgs } from './layers/common.js';
+export {
+  Conv2d,
+  DEFAULT_CONV2D_ARGS,
+  resolveConv2dArgs,
+} from './layers/conv2d.js';
+export type { Conv2dArgs, ResolvedConv2dArgs } from './layers/conv2d.js';
+export {
+  DepthwiseConv2d,
+  DEFAULT_DEPTHWISE_CONV2D_ARGS,
+  resolveDepthwiseConv2dArgs,
+} from './layers/depthwise-conv2d.js';
+export type {
+  DepthwiseConv2dArgs,
+  ResolvedDepthwiseConv2dArgs,
+} from './layers/depthwise-conv2d.js';
+export {
+  BatchNorm2d,
+  DEFAULT_BATCH_NORM2D_ARGS,
+  resolveBatchNorm2dArgs,
+} from './layers/batch-norm2d.js';
+export type { BatchNorm2dArgs, ResolvedBatchNorm2dArgs } from './layers/batch-norm2d.js';
+export { MaxPool2d, DEFAULT_MAX_POOL2D_ARGS, resolveMaxPool2dArgs } from './layers/max-pool2d.js';
+export type { MaxPool2dArgs, ResolvedMaxPool2dArgs } from './layers/max-pool2d.js';
+export {
+  ResizeBilinear,
+  DEFAULT_RESIZE_BILINEAR_ARGS,
+  resolveResizeBilinearArgs,
+} from './layers/resize-bilinear.js';
+export type { ResizeBilinearArgs, ResolvedResizeBilinearArgs } from './layers/resize-bilinear.js';
+export { GlobalAvgPool2d } from './layers/global-avg-pool2d.js';
+export type { GlobalAvgPool2dArgs } from './layers/global-avg-pool2d.js';
+export { Dropout2d, resolveDropout2dArgs } from './layers/dropout2d.js';
+export type { Dropout2dArgs } from './layers/dropout2d.js';
+export {
+  convModule,
+  resolveConvModuleOptions,
+  DEFAULT_CONV_MODULE_OPTIONS,
+} from './modules/conv-module.js';
+export type { ConvModuleOptions, NormKind, ActKind } from './modules/conv-module.js';
+export {
+  depthwiseSeparableConvModule,
+  DEFAULT_DEPTHWISE_SEPARABLE_CONV_MODULE_OPTIONS,
+} from './modules/depthwise-separable-conv-module.js';
+export type { DepthwiseSeparableConvModuleOptions } from './modules/depthwise-separable-conv-module.js';
