@@ -1,5 +1,64 @@
 export const VERSION = '0.1.0';
 export {
+  ConfusionMatrix,
+  createConfusionMatrix,
+  DEFAULT_CONFUSION_MATRIX_OPTIONS,
+  resolveConfusionMatrixOptions,
+} from './confusion-matrix.js';
+export type {
+  ClassAreas,
+  ConfusionMatrixConfig,
+  ConfusionMatrixOptions,
+  DroppedCounts,
+  ResolvedConfusionMatrixOptions,
+  TensorLike,
+  TensorUpdateOptions,
+  UpdateOptions,
+} from './confusion-matrix.js';
+export type { LabelArray } from './functional.js';
+export {
+  ABSENT_CLASS_POLICIES,
+  computeMetrics,
+  computeMetricsFromAreas,
+  DEFAULT_COMPUTE_METRICS_OPTIONS,
+  nanMean,
+  resolveComputeMetricsOptions,
+} from './compute-metrics.js';
+export type {
+  AbsentClassPolicy,
+  ComputeMetricsOptions,
+  MetricsResult,
+  PerClassMetrics,
+  ResolvedComputeMetricsOptions,
+  SummaryMetrics,
+} from './compute-metrics.js';
+export {
+  computeImagewiseMetrics,
+  DEFAULT_IMAGEWISE_METRICS_OPTIONS,
+  IMAGEWISE_REDUCTIONS,
+} from './imagewise.js';
+export type {
+  ImagewiseMetrics,
+  ImagewiseMetricsOptions,
+  ImagewiseReduction,
+  ImagewiseScores,
+} from './imagewise.js';
+export {
+  DEFAULT_FORMAT_METRICS_TABLE_OPTIONS,
+  formatMetricsTable,
+  metricsRows,
+  resolveFormatMetricsTableOptions,
+  TABLE_FORMATS,
+} from './format-table.js';
+export type { ClassRow, FormatMetricsTableOptions, TableFormat } from './format-table.js';
+export { computePresetMetrics, getMetricPreset, METRIC_PRESETS } from './presets.js';
+export type {
+  MetricPreset,
+  MetricPresetName,
+  PresetMetrics,
+  PresetMetricsOptions,
+} from './presets.js';
+export {
   CELEBAMASK_ALT_COLORS,
   CELEBAMASK_CLASS_NAMES,
   CELEBAMASK_CLASSES,
