@@ -9,3 +9,16 @@ export type {
 } from './cross-entropy.js';
 export { PIXEL_REDUCTIONS } from './functional.js';
 export type { ClassWeightsInput, LossFn, PixelReduction } from './types.js';
+export {
+  CLASS_WEIGHT_SCHEMES,
+  DEFAULT_CLASS_WEIGHTS_FROM_COUNTS_OPTIONS,
+  REPORT_CLASS_WEIGHTS,
+  REPORT_PIXEL_COUNTS,
+  classWeightsFromCounts,
+  resolveClassWeightsFromCountsOptions,
+} from './class-weights.js';
+export type {
+  ClassWeightScheme,
+  ClassWeightsFromCountsOptions,
+  ResolvedClassWeightsFromCountsOptions,
+} from './class-weights.js';
