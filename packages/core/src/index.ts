@@ -67,3 +67,33 @@ export {
   DEFAULT_DEPTHWISE_SEPARABLE_CONV_MODULE_OPTIONS,
 } from './modules/depthwise-separable-conv-module.js';
 export type { DepthwiseSeparableConvModuleOptions } from './modules/depthwise-separable-conv-module.js';
+
+// Weight files: safetensors, npy, float16/bfloat16 (part B)
+export {
+  readSafetensors,
+  writeSafetensors,
+  SAFETENSORS_MAX_HEADER_BYTES,
+} from './io/safetensors.js';
+export type { SafetensorsFile } from './io/safetensors.js';
+export {
+  readSafetensorsFile,
+  writeSafetensorsFile,
+  readNpyFile,
+  writeNpyFile,
+  writeFileAtomic,
+} from './io/files.js';
+export { readNpy, writeNpy, NPY_DTYPES } from './io/npy.js';
+export type { NpyArray, NpyArrays, NpyDtype } from './io/npy.js';
+export { DTYPE_SIZES, SAFETENSORS_DTYPES, numElements, toFloat32 } from './io/tensor-entry.js';
+export type {
+  DtypeArrays,
+  SafetensorsDtype,
+  TensorData,
+  TensorEntry,
+} from './io/tensor-entry.js';
+export {
+  bf16ToFloat32,
+  f16ToFloat32,
+  float32ToBf16,
+  float32ToF16,
+} from './io/half.js';
