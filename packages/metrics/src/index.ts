@@ -51,6 +51,15 @@ export {
   TABLE_FORMATS,
 } from './format-table.js';
 export type { ClassRow, FormatMetricsTableOptions, TableFormat } from './format-table.js';
+export {
+  DEFAULT_EVALUATE_MASK_FOLDERS_OPTIONS,
+  evaluateMaskFolders,
+} from './evaluate-mask-folders.js';
+export type {
+  EvaluateMaskFoldersOptions,
+  MaskFolderEvaluation,
+  MaskFolderProgress,
+} from './evaluate-mask-folders.js';
 export { computePresetMetrics, getMetricPreset, METRIC_PRESETS } from './presets.js';
 export type {
   MetricPreset,
