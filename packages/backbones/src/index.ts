@@ -27,3 +27,5 @@ export type {
   ResolvedResNetOptions,
 } from './resnet/resnet-options.js';
 export { countResNetParams } from './resnet/resnet-params.js';
+export { createResNet } from './resnet/resnet.js';
+export type { ResNet } from './resnet/resnet.js';

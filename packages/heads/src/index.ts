@@ -1,1 +1,61 @@
 export const VERSION = '0.1.0';
+
+export {
+  DEFAULT_DECODE_HEAD_OPTIONS,
+  clsSeg,
+  resolveCommonHeadOptions,
+} from './decode-head.js';
+export type {
+  DecodeHead,
+  DecodeHeadCommonOptions,
+  DecodeHeadType,
+  HeadApplyOptions,
+} from './decode-head.js';
+export {
+  DEFAULT_FCN_HEAD_OPTIONS,
+  countFcnHeadParams,
+  createFcnHead,
+  resolveFcnHeadOptions,
+} from './fcn/fcn-head.js';
+export type { FcnHeadOptions, ResolvedFcnHeadOptions } from './fcn/fcn-head.js';
+export {
+  DEFAULT_ASPP_HEAD_OPTIONS,
+  countAsppHeadParams,
+  createAsppHead,
+  resolveAsppHeadOptions,
+} from './aspp/aspp-head.js';
+export type { AsppHeadOptions, ResolvedAsppHeadOptions } from './aspp/aspp-head.js';
+export {
+  DEFAULT_DEPTHWISE_SEPARABLE_ASPP_HEAD_OPTIONS,
+  countDepthwiseSeparableAsppHeadParams,
+  createDepthwiseSeparableAsppHead,
+  resolveDepthwiseSeparableAsppHeadOptions,
+} from './sep-aspp/depthwise-separable-aspp-head.js';
+export type {
+  DepthwiseSeparableAsppHeadOptions,
+  ResolvedDepthwiseSeparableAsppHeadOptions,
+} from './sep-aspp/depthwise-separable-aspp-head.js';
+export {
+  SEGMENTOR_REGISTRY,
+  getSegmentorSpec,
+  listSegmentors,
+  scaleSegmentorSpec,
+} from './segmentor/segmentor-registry.js';
+export type {
+  AuxiliaryHeadSpec,
+  DecodeHeadSpec,
+  SegmentorSpec,
+  TestModeSpec,
+} from './segmentor/segmentor-registry.js';
+export {
+  DEFAULT_SEGMENTOR_OPTIONS,
+  countModelParamsByPart,
+  countSegmentorParams,
+  createSegmentor,
+} from './segmentor/segmentor.js';
+export type {
+  AuxiliaryHead,
+  Segmentor,
+  SegmentorOptions,
+  SegmentorParamCounts,
+} from './segmentor/segmentor.js';

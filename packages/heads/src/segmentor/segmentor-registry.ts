@@ -1,0 +1,157 @@
+import type { ResNetOptions } from '@facepar/backbones';
+import type { AsppHeadOptions } from '../aspp/aspp-head.js';
+import type { DecodeHeadCommonOptions } from '../decode-head.js';
+import type { FcnHeadOptions } from '../fcn/fcn-head.js';
+import type { DepthwiseSeparableAsppHeadOptions } from '../sep-aspp/depthwise-separable-aspp-head.js';
+
+/** A head as data: its kind plus the options its builder takes (minus what the segmentor derives). */
+type HeadData<T> = Omit<T, 'featureInfo' | 'numClasses' | 'seed' | 'normEval'>;
+export type DecodeHeadSpec =
+  | ({ type: 'fcn' } & HeadData<FcnHeadOptions>)
+  | ({ type: 'aspp' } & HeadData<AsppHeadOptions>)
+  | ({ type: 'sep-aspp' } & HeadData<DepthwiseSeparableAsppHeadOptions>);
+
+export type AuxiliaryHeadSpec = DecodeHeadSpec & {
+  /** Weight of this head's loss in the total (mmseg `loss_decode.loss_weight`). */
+  lossWeight: number;
+};
+
+/** Sliding-window or whole-image test mode (mmseg `test_cfg`). */
+export type TestModeSpec =
+  | { mode: 'whole' }
+  | { mode: 'slide'; crop: [number, number]; stride: [number, number] };
+
+/** One registered segmentor (an mmseg config as typed data). */
+export interface SegmentorSpec {
+  name: string;
+  /** Backbone options without `seed`/`normEval` overrides, e.g. `{ arch: 'resnet50-v1c', outputStride: 8 }`. */
+  backbone: Omit<ResNetOptions, 'seed'>;
+  decodeHead: DecodeHeadSpec;
+  auxiliaryHeads: AuxiliaryHeadSpec[];
+  numClasses: number;
+  /** Per-channel RGB mean/std on the 0..255 scale (mmseg `data_preprocessor`). */
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** Training crop `[h, w]`. */
+  cropSize: [number, number];
+  test: TestModeSpec;
+  /** One line for listings. */
+  description: string;
+}
+
+type Common = Pick<DecodeHeadCommonOptions, 'channels'>;
+const IMAGENET_MEAN: [number, number, number] = [123.675, 116.28, 103.53];
+const IMAGENET_STD: [number, number, number] = [58.395, 57.12, 57.375];
+
+const DEEPLABV3PLUS_R50_D8: SegmentorSpec = {
+  name: 'deeplabv3plus_r50-d8',
+  description:
+    'mmseg deeplabv3plus_r50-d8: ResNetV1c-50 at output stride 8, DepthwiseSeparableASPPHead, FCN auxiliary head',
+  backbone: { arch: 'resnet50-v1c', outputStride: 8, contractDilation: true },
+  decodeHead: {
+    type: 'sep-aspp',
+    inIndex: 3,
+    channels: 512,
+    dilations: [1, 12, 24, 36],
+    c1InIndex: 0,
+    c1Channels: 48,
+    dropoutRatio: 0.1,
+  },
+  auxiliaryHeads: [
+    {
+      type: 'fcn',
+      inIndex: 2,
+      channels: 256,
+      numConvs: 1,
+      concatInput: false,
+      dropoutRatio: 0.1,
+      lossWeight: 0.4,
+    },
+  ],
+  numClasses: 19,
+  mean: IMAGENET_MEAN,
+  std: IMAGENET_STD,
+  cropSize: [512, 512],
+  test: { mode: 'whole' },
+};
+
+const DEEPLABV3PLUS_R18_D16_THIN: SegmentorSpec = {
+  name: 'deeplabv3plus_r18-d16-thin',
+  description:
+    'CPU demo preset: ResNet-18 v1c at width 1/4 and output stride 16, 64-channel DeepLabV3+ head, FCN auxiliary head',
+  backbone: {
+    arch: 'resnet18-v1c',
+    outputStride: 16,
+    contractDilation: true,
+    widthMultiplier: 0.25,
+  },
+  decodeHead: {
+    type: 'sep-aspp',
+    inIndex: 3,
+    channels: 64,
+    dilations: [1, 6, 12, 18],
+    c1InIndex: 0,
+    c1Channels: 12,
+    dropoutRatio: 0.1,
+  },
+  auxiliaryHeads: [
+    {
+      type: 'fcn',
+      inIndex: 2,
+      channels: 32,
+      numConvs: 1,
+      concatInput: false,
+      dropoutRatio: 0.1,
+      lossWeight: 0.4,
+    },
+  ],
+  numClasses: 19,
+  mean: IMAGENET_MEAN,
+  std: IMAGENET_STD,
+  cropSize: [128, 128],
+  test: { mode: 'whole' },
+};
+
+/** Every registered segmentor by name. */
+export const SEGMENTOR_REGISTRY: Readonly<Record<string, Readonly<SegmentorSpec>>> = Object.freeze({
+  [DEEPLABV3PLUS_R50_D8.name]: DEEPLABV3PLUS_R50_D8,
+  [DEEPLABV3PLUS_R18_D16_THIN.name]: DEEPLABV3PLUS_R18_D16_THIN,
+});
+
+export function listSegmentors(): string[] {
+  return Object.keys(SEGMENTOR_REGISTRY);
+}
+
+/** A deep copy of a registered spec; an unknown name throws listing the known ones. */
+export function getSegmentorSpec(name: string): SegmentorSpec {
+  const spec = SEGMENTOR_REGISTRY[name];
+  if (spec == null) {
+    throw new Error(`unknown segmentor '${name}'; known: ${listSegmentors().join(', ')}`);
+  }
+  return structuredClone(spec) as SegmentorSpec;
+}
+
+/**
+ * The same structure with every channel count scaled by `factor` (`max(1, round(c·f))`):
+ * backbone width, head channels, `c1Channels`. Dilations, strides and kernels stay. Used for
+ * reduced-width parity fixtures and small experiments.
+ */
+export function scaleSegmentorSpec(spec: SegmentorSpec, factor: number): SegmentorSpec {
+  if (!(typeof factor === 'number' && factor > 0 && Number.isFinite(factor))) {
+    throw new Error(`scaleSegmentorSpec: factor must be a finite number > 0, got ${factor}`);
+  }
+  const s = (c: number) => Math.max(1, Math.round(c * factor));
+  const head = <T extends DecodeHeadSpec & Common>(h: T): T => {
+    const out = { ...h, channels: s(h.channels) };
+    if (out.type === 'sep-aspp' && out.c1Channels !== undefined) out.c1Channels = s(out.c1Channels);
+    return out;
+  };
+  const copy = structuredClone(spec) as SegmentorSpec;
+  return {
+    ...copy,
+    name: `${spec.name}@x${factor}`,
+    backbone: { ...copy.backbone, widthMultiplier: (copy.backbone.widthMultiplier ?? 1) * factor },
+    decodeHead: head(copy.decodeHead),
+    auxiliaryHeads: copy.auxiliaryHeads.map((h) => head(h)),
+  };
+}
