@@ -15,6 +15,10 @@ export {
   DEFAULT_RESIZE_BILINEAR_OPTIONS,
 } from './ops/resize-bilinear.js';
 export type { ResizeBilinearOptions } from './ops/resize-bilinear.js';
+export {
+  registerWasmTrainingKernels,
+  WASM_TRAINING_KERNELS,
+} from './kernels/wasm-training-kernels.js';
 
 // Layers and ConvModule builders (part B)
 import './layers/register-layers.js';

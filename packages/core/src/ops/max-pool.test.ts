@@ -77,3 +77,21 @@ describe('resolveMaxPool2dOptions', () => {
     x.dispose();
   });
 });
+
+describe.each(TEST_BACKENDS)('maxPool2d ties on %s', (backend) => {
+  it('sends the gradient of a tied window to its first maximum (PyTorch rule)', async () => {
+    await useBackend(backend);
+    // relu output: a window of zeros ties everywhere; and an all-negative window.
+    const x = tf.tensor4d([0, 0, -3, -1, 0, 0, -2, -1, 5, 1, 0, 0, 1, 5, 0, 0], [1, 4, 4, 1]);
+    const dx = tf.grad((a: tf.Tensor) =>
+      tf.sum(
+        tf.mul(
+          maxPool2d({ x: a as tf.Tensor4D, kernelSize: 2 }),
+          tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]),
+        ),
+      ),
+    )(x);
+    expect([...(await dx.data())]).toEqual([1, 0, 0, 2, 0, 0, 0, 0, 3, 0, 4, 0, 0, 0, 0, 0]);
+    tf.dispose([x, dx]);
+  });
+});
