@@ -1,11 +1,12 @@
 import { UsageError } from '../args.js';
+import { miouCommand } from './miou.js';
 import type { Command } from './types.js';
 
 // Adding a command: create `commands/<name>.ts` exporting `export const <camelName>Command: Command`,
 // import it here and add it to COMMANDS (one line each, kept alphabetical).
 
 /** Every `facepar` subcommand, in the order `facepar --help` lists them. */
-export const COMMANDS: readonly Command[] = [];
+export const COMMANDS: readonly Command[] = [miouCommand];
 
 /** Finds a command by name; an unknown name throws a `UsageError` listing the known ones. */
 export function findCommand(options: { name: string; commands?: readonly Command[] }): Command {
