@@ -1,0 +1,88 @@
+import type { TensorEntry } from '@facepar/core';
+import type { Segmentor } from './segmentor.js';
+import {
+  type StateDictReport,
+  exportStateDictStopgap,
+  loadStateDictStopgap,
+} from './state-dict-stopgap.js';
+
+/** Checkpoint naming schemes the importer maps by rule. */
+export type CheckpointFormat = 'mmseg' | 'mmseg-backbone' | 'torchvision';
+export const CHECKPOINT_FORMATS: readonly CheckpointFormat[] = [
+  'mmseg',
+  'mmseg-backbone',
+  'torchvision',
+];
+
+export interface LoadWeightsOptions {
+  /** Fail listing missing, unexpected and shape-mismatched keys (default true). */
+  strict?: boolean;
+  /** Naming scheme; `auto` detects it from the keys. */
+  format?: CheckpointFormat | 'auto';
+}
+
+export const DEFAULT_LOAD_WEIGHTS_OPTIONS = { strict: true, format: 'auto' } as const;
+
+/**
+ * Detects the naming scheme: mmseg `EncoderDecoder` keys start with `backbone.`/`decode_head.`;
+ * torchvision ResNets carry the `fc.` classifier; anything else is an mmseg backbone
+ * checkpoint (`stem.*`/`conv1.*`, `layer*`).
+ */
+export function detectCheckpointFormat(keys: Iterable<string>): CheckpointFormat {
+  let torchvision = false;
+  for (const k of keys) {
+    if (/^(backbone|decode_head|auxiliary_head)\./.test(k)) return 'mmseg';
+    if (k.startsWith('fc.')) torchvision = true;
+  }
+  return torchvision ? 'torchvision' : 'mmseg-backbone';
+}
+
+/**
+ * Key renaming per format. Backbone-only formats get the `backbone.` prefix; torchvision's
+ * `fc.*` classifier is dropped (mmseg ResNetV1b and torchvision share every other name).
+ */
+export function checkpointRenamer(format: CheckpointFormat): (key: string) => string | null {
+  switch (format) {
+    case 'mmseg':
+      return (k) => k;
+    case 'mmseg-backbone':
+      return (k) => `backbone.${k}`;
+    case 'torchvision':
+      return (k) => (k.startsWith('fc.') ? null : `backbone.${k}`);
+    default:
+      throw new Error(
+        `unknown checkpoint format '${format as string}'; known: ${CHECKPOINT_FORMATS.join(', ')}`,
+      );
+  }
+}
+
+/**
+ * Loads a PyTorch state dict (from `readSafetensors(...).tensors`) into a segmentor. A
+ * backbone-only checkpoint is checked against the backbone's keys only. Returns what did not
+ * match; strict mode throws listing it instead.
+ */
+export function loadSegmentorWeights(
+  segmentor: Segmentor,
+  tensors: Map<string, TensorEntry>,
+  options: LoadWeightsOptions = {},
+): StateDictReport & { format: CheckpointFormat } {
+  const strict = options.strict ?? DEFAULT_LOAD_WEIGHTS_OPTIONS.strict;
+  const requested = options.format ?? DEFAULT_LOAD_WEIGHTS_OPTIONS.format;
+  if (requested !== 'auto' && !CHECKPOINT_FORMATS.includes(requested)) {
+    throw new Error(
+      `loadSegmentorWeights: format must be one of auto, ${CHECKPOINT_FORMATS.join(', ')}; got ${requested}`,
+    );
+  }
+  const format = requested === 'auto' ? detectCheckpointFormat(tensors.keys()) : requested;
+  const report = loadStateDictStopgap(segmentor.model, tensors, {
+    strict,
+    rename: checkpointRenamer(format),
+    expect: format === 'mmseg' ? undefined : (k) => k.startsWith('backbone.'),
+  });
+  return { ...report, format };
+}
+
+/** The segmentor's weights as an mmseg `EncoderDecoder` state dict (PyTorch layout). */
+export function exportSegmentorWeights(segmentor: Segmentor): Map<string, TensorEntry> {
+  return exportStateDictStopgap(segmentor.model);
+}
