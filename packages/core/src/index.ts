@@ -101,3 +101,35 @@ export {
   float32ToBf16,
   float32ToF16,
 } from './io/half.js';
+
+// State dicts and optimiser (part B)
+export {
+  exportStateDict,
+  flattenLayers,
+  formatStateDictReport,
+  loadStateDict,
+  DEFAULT_LOAD_STATE_DICT_OPTIONS,
+} from './state-dict/state-dict.js';
+export type {
+  ExportStateDictOptions,
+  LayerContainer,
+  LoadStateDictOptions,
+  LoadStateDictReport,
+  ShapeMismatch,
+} from './state-dict/state-dict.js';
+export {
+  createSgd,
+  resolveSgdOptions,
+  DEFAULT_SGD_OPTIONS,
+  WEIGHT_DECAY_MODES,
+} from './optim/sgd.js';
+export type {
+  ResolvedSgdOptions,
+  Sgd,
+  SgdApplyOptions,
+  SgdOptions,
+  SgdState,
+  WeightDecayMode,
+} from './optim/sgd.js';
+export { polyLr, resolvePolyLrOptions, DEFAULT_POLY_LR_OPTIONS } from './optim/poly-lr.js';
+export type { PolyLrOptions } from './optim/poly-lr.js';
