@@ -22,3 +22,20 @@ export type {
   ClassWeightsFromCountsOptions,
   ResolvedClassWeightsFromCountsOptions,
 } from './class-weights.js';
+export {
+  CLASS_REDUCTIONS,
+  DEFAULT_DICE_LOSS_OPTIONS,
+  diceLoss,
+  resolveDiceLossOptions,
+} from './dice.js';
+export type { ClassReduction, DiceLossOptions, ResolvedDiceLossOptions } from './dice.js';
+export { DEFAULT_FOCAL_LOSS_OPTIONS, focalLoss, resolveFocalLossOptions } from './focal.js';
+export type { FocalLossOptions, ResolvedFocalLossOptions } from './focal.js';
+export {
+  DEFAULT_LOVASZ_SOFTMAX_LOSS_OPTIONS,
+  lovaszSoftmaxLoss,
+  resolveLovaszSoftmaxLossOptions,
+} from './lovasz.js';
+export type { LovaszSoftmaxLossOptions, ResolvedLovaszSoftmaxLossOptions } from './lovasz.js';
+export { combineLosses } from './combine.js';
+export type { CombinedLoss, LossTerm } from './combine.js';
