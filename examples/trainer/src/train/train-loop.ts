@@ -1,11 +1,16 @@
+import { type TensorEntry, readSafetensors, writeSafetensors } from '@facepar/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { loadCheckpoint, saveCheckpoint } from '../run/checkpoint.js';
+import { type LoadedCheckpoint, loadCheckpoint, saveCheckpoint } from '../run/checkpoint.js';
 import { JsonlLogger, type LogRecord } from '../run/jsonl-log.js';
 import { Progress } from '../run/progress.js';
-import { exportModelWeights, importModelWeights } from './model-weights.js';
+import {
+  entryToTensor,
+  exportModelWeights,
+  importModelWeights,
+  tensorsToEntries,
+} from './model-weights.js';
 import type { Sgd } from './sgd.js';
-import { decodeTensorFile, encodeTensorFile, tensorsToEntries } from './tensor-file.js';
 
 /** One training batch; the loop disposes it. */
 export interface Batch {
@@ -78,6 +83,21 @@ export interface TrainResult {
   lastEval?: EvalSummary;
 }
 
+/** Reads one safetensors file of a checkpoint; errors name the file. */
+export function readCheckpointTensors(options: {
+  checkpoint: LoadedCheckpoint<unknown>;
+  file: string;
+}): Map<string, TensorEntry> {
+  const { checkpoint, file } = options;
+  try {
+    return readSafetensors(checkpoint.readFile(file)).tensors;
+  } catch (error) {
+    throw new Error(
+      `${checkpoint.dir}/${file}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
 /** Thrown when the loss is NaN/Inf; the weights were not updated with that step. */
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
@@ -146,19 +166,13 @@ export async function runTrainLoop(options: TrainLoopOptions): Promise<TrainResu
     const ckpt = loadCheckpoint<CheckpointBody>({ path: workDir });
     importModelWeights({
       model,
-      entries: decodeTensorFile({
-        bytes: ckpt.readFile('weights.safetensors'),
-        source: `${ckpt.dir}/weights.safetensors`,
-      }),
+      entries: readCheckpointTensors({ checkpoint: ckpt, file: 'weights.safetensors' }),
       source: `${ckpt.dir}/weights.safetensors`,
     });
-    const opt = decodeTensorFile({
-      bytes: ckpt.readFile('optimizer.safetensors'),
-      source: `${ckpt.dir}/optimizer.safetensors`,
-    });
-    const optTensors = opt.map((e) => ({
-      name: e.name,
-      tensor: tf.tensor(e.data, e.shape, e.dtype),
+    const opt = readCheckpointTensors({ checkpoint: ckpt, file: 'optimizer.safetensors' });
+    const optTensors = [...opt.entries()].map(([name, entry]) => ({
+      name,
+      tensor: entryToTensor({ name, entry, source: `${ckpt.dir}/optimizer.safetensors` }),
     }));
     optimizer.loadState(optTensors);
     for (const t of optTensors) t.tensor.dispose();
@@ -174,8 +188,8 @@ export async function runTrainLoop(options: TrainLoopOptions): Promise<TrainResu
   }
 
   const save = (score?: number): void => {
-    const weights = encodeTensorFile({ entries: exportModelWeights(model) });
-    const momentum = encodeTensorFile({ entries: tensorsToEntries(optimizer.stateTensors()) });
+    const weights = writeSafetensors(exportModelWeights(model), { format: 'facepar-positional' });
+    const momentum = writeSafetensors(tensorsToEntries(optimizer.stateTensors()));
     const body: CheckpointBody = {
       iter,
       config,
