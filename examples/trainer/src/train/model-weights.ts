@@ -1,78 +1,86 @@
-import type { TensorEntry } from '@facepar/core';
-import * as tf from '@tensorflow/tfjs-core';
+import {
+  type Sgd,
+  type SgdState,
+  type TensorEntry,
+  exportStateDict,
+  loadStateDict,
+} from '@facepar/core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
-// TODO(move to @facepar/core): once `exportStateDict`/`loadStateDict` land, checkpoints should
-// store PyTorch-named state dicts. Until then weights are stored by position in
-// `model.weights` (stable for one architecture), with names and shapes checked on load.
-
-/** Downloads tensors into safetensors entries (synchronously); float32 or int32 only. */
-export function tensorsToEntries(
-  list: readonly { name: string; tensor: tf.Tensor }[],
-): Map<string, TensorEntry> {
-  const out = new Map<string, TensorEntry>();
-  for (const { name, tensor } of list) {
-    const data = tensor.dataSync();
-    out.set(
-      name,
-      tensor.dtype === 'int32'
-        ? { dtype: 'I32', shape: [...tensor.shape], data: data as Int32Array }
-        : { dtype: 'F32', shape: [...tensor.shape], data: data as Float32Array },
+/**
+ * The model's weights as a PyTorch-named state dict (core's naming rule). Throws when the
+ * model holds weights the rule does not cover, so a checkpoint can never silently drop some.
+ */
+export function exportModelWeights(model: tfl.LayersModel): Map<string, TensorEntry> {
+  const dict = exportStateDict(model, { numBatchesTracked: false });
+  let exported = 0;
+  for (const e of dict.values()) exported += e.data.length;
+  const total = model.weights.reduce(
+    (n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1),
+    0,
+  );
+  if (exported !== total) {
+    throw new Error(
+      `the model has ${total} weight values but its state dict covers ${exported}; every weighted layer must be a @facepar/core layer`,
     );
   }
-  return out;
+  return dict;
 }
 
-/** A tensor from a safetensors entry (F32 or I32); caller owns it. */
-export function entryToTensor(options: {
-  name: string;
-  entry: TensorEntry;
-  source: string;
-}): tf.Tensor {
-  const { name, entry, source } = options;
-  if (entry.dtype === 'F32') return tf.tensor(entry.data as Float32Array, entry.shape, 'float32');
-  if (entry.dtype === 'I32') return tf.tensor(entry.data as Int32Array, entry.shape, 'int32');
-  throw new Error(
-    `${source}: tensor '${name}' has dtype ${entry.dtype}; checkpoints hold F32 or I32`,
-  );
-}
-
-/** All weights (trainable and BN running stats) of a model, by position. */
-export function exportModelWeights(model: tfl.LayersModel): Map<string, TensorEntry> {
-  return tensorsToEntries(
-    model.weights.map((w, i) => ({
-      name: `${String(i).padStart(4, '0')}:${w.originalName}`,
-      tensor: w.read(),
-    })),
-  );
-}
-
-/** Restores weights saved by `exportModelWeights`; errors name the first mismatch. */
+/** Loads a checkpoint's state dict strictly; the error lists missing/unexpected keys. */
 export function importModelWeights(options: {
   model: tfl.LayersModel;
   entries: Map<string, TensorEntry>;
   source: string;
 }): void {
   const { model, entries, source } = options;
-  const weights = model.weights;
-  const list = [...entries.entries()];
-  if (list.length !== weights.length) {
+  try {
+    loadStateDict(model, entries, { strict: true });
+  } catch (error) {
     throw new Error(
-      `${source}: holds ${list.length} weights but the model has ${weights.length}; was it saved from a different model or config?`,
+      `${source} does not fit this model (was it saved with another model or config?): ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  list.forEach(([name, e], i) => {
-    const w = weights[i]!;
-    const same = e.shape.length === w.shape.length && e.shape.every((d, k) => d === w.shape[k]);
-    if (!same) {
+}
+
+/**
+ * Optimiser state as safetensors entries keyed by position in `variables` (variable names
+ * differ between processes when several models are built, positions do not), plus the JSON
+ * scalars.
+ */
+export function exportSgdState(options: { optimizer: Sgd; variables: readonly tf.Variable[] }): {
+  tensors: Map<string, TensorEntry>;
+  scalars: { lr: number; step: number };
+} {
+  const { optimizer, variables } = options;
+  const state = optimizer.getState();
+  const tensors = new Map<string, TensorEntry>();
+  variables.forEach((v, i) => {
+    const b = state.momentumBuffers[v.name];
+    if (b) tensors.set(`momentum.${i}`, { dtype: 'F32', shape: b.shape, data: b.data });
+  });
+  return { tensors, scalars: { lr: state.lr, step: state.step } };
+}
+
+export function importSgdState(options: {
+  optimizer: Sgd;
+  variables: readonly tf.Variable[];
+  tensors: Map<string, TensorEntry>;
+  scalars: { lr: number; step: number };
+  source: string;
+}): void {
+  const { optimizer, variables, tensors, scalars, source } = options;
+  const momentumBuffers: SgdState['momentumBuffers'] = {};
+  for (const [key, entry] of tensors) {
+    const m = /^momentum\.(\d+)$/.exec(key);
+    const v = m ? variables[Number(m[1])] : undefined;
+    if (!v || entry.dtype !== 'F32') {
       throw new Error(
-        `${source}: weight ${name} has shape [${e.shape}] but the model's ${w.originalName} has [${w.shape}]`,
+        `${source}: unexpected optimizer entry '${key}' (${entry.dtype}) for a model with ${variables.length} trainable variables`,
       );
     }
-  });
-  tf.tidy(() => {
-    list.forEach(([name, entry], i) => {
-      weights[i]!.write(entryToTensor({ name, entry, source }));
-    });
-  });
+    momentumBuffers[v.name] = { shape: entry.shape, data: entry.data as Float32Array };
+  }
+  optimizer.setState({ lr: scalars.lr, step: scalars.step, momentumBuffers });
 }

@@ -1,28 +1,27 @@
+import { BatchNorm2d, Conv2d } from '@facepar/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch, BatchSource, ComputeLoss } from './train-loop.js';
 
-/** A two-output (decode, aux) conv model small enough for hundreds of CPU iterations. */
+/**
+ * A two-output (decode, aux) model of @facepar/core layers, small enough for hundreds of CPU
+ * iterations.
+ */
 export function createTinyModel(options: { numClasses: number; seed: number }): tfl.LayersModel {
   const { numClasses, seed } = options;
-  const init = (k: number) => tfl.initializers.glorotUniform({ seed: seed + k });
   const input = tfl.input({ shape: [8, 8, 3] });
-  const h = tfl.layers
-    .conv2d({
-      filters: 6,
-      kernelSize: 3,
-      padding: 'same',
-      activation: 'relu',
-      kernelInitializer: init(1),
-    })
-    .apply(input) as tfl.SymbolicTensor;
-  const bn = tfl.layers.batchNormalization({ momentum: 0.9 }).apply(h) as tfl.SymbolicTensor;
-  const decode = tfl.layers
-    .conv2d({ filters: numClasses, kernelSize: 1, kernelInitializer: init(2) })
-    .apply(bn) as tfl.SymbolicTensor;
-  const aux = tfl.layers
-    .conv2d({ filters: numClasses, kernelSize: 1, kernelInitializer: init(3) })
-    .apply(h) as tfl.SymbolicTensor;
+  const conv = new Conv2d({ name: 'conv1', filters: 6, kernelSize: 3, padding: 1, seed: seed + 1 });
+  const h = tfl.layers.reLU().apply(conv.apply(input)) as tfl.SymbolicTensor;
+  const bn = new BatchNorm2d({ name: 'bn1' }).apply(h) as tfl.SymbolicTensor;
+  const decode = new Conv2d({
+    name: 'decode',
+    filters: numClasses,
+    kernelSize: 1,
+    seed: seed + 2,
+  }).apply(bn) as tfl.SymbolicTensor;
+  const aux = new Conv2d({ name: 'aux', filters: numClasses, kernelSize: 1, seed: seed + 3 }).apply(
+    h,
+  ) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: [decode, aux] });
 }
 

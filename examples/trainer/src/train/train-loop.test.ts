@@ -2,11 +2,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '@tensorflow/tfjs-backend-cpu';
+import { createSgd } from '@facepar/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, readCheckpointPointers } from '../run/checkpoint.js';
 import { readJsonl } from '../run/jsonl-log.js';
-import { Sgd } from './sgd.js';
 import { TinyBatches, createTinyModel, tinyLoss } from './tiny-model.test-helper.js';
 import { runTrainLoop } from './train-loop.js';
 
@@ -18,7 +18,7 @@ beforeAll(async () => {
 
 function setup(seed = 1) {
   const model = createTinyModel({ numClasses: 3, seed });
-  const optimizer = new Sgd({ momentum: 0.9, weightDecay: 5e-4 });
+  const optimizer = createSgd({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
   const batches = new TinyBatches(seed);
   return { model, optimizer, batches };
 }

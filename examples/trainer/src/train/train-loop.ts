@@ -1,16 +1,15 @@
-import { type TensorEntry, readSafetensors, writeSafetensors } from '@facepar/core';
+import { type Sgd, type TensorEntry, readSafetensors, writeSafetensors } from '@facepar/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { type LoadedCheckpoint, loadCheckpoint, saveCheckpoint } from '../run/checkpoint.js';
 import { JsonlLogger, type LogRecord } from '../run/jsonl-log.js';
 import { Progress } from '../run/progress.js';
 import {
-  entryToTensor,
   exportModelWeights,
+  exportSgdState,
   importModelWeights,
-  tensorsToEntries,
+  importSgdState,
 } from './model-weights.js';
-import type { Sgd } from './sgd.js';
 
 /** One training batch; the loop disposes it. */
 export interface Batch {
@@ -107,7 +106,7 @@ interface CheckpointBody {
   iter: number;
   config: unknown;
   batches: unknown;
-  optimizer: { kind: 'sgd'; momentum: number; weightDecay: number };
+  optimizer: { kind: 'sgd'; lr: number; step: number };
   bestMIoU?: number;
 }
 
@@ -162,6 +161,7 @@ export async function runTrainLoop(options: TrainLoopOptions): Promise<TrainResu
   let lastCheckpoint: string | undefined;
   let lastEval: EvalSummary | undefined;
 
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   if (options.resume) {
     const ckpt = loadCheckpoint<CheckpointBody>({ path: workDir });
     importModelWeights({
@@ -169,13 +169,13 @@ export async function runTrainLoop(options: TrainLoopOptions): Promise<TrainResu
       entries: readCheckpointTensors({ checkpoint: ckpt, file: 'weights.safetensors' }),
       source: `${ckpt.dir}/weights.safetensors`,
     });
-    const opt = readCheckpointTensors({ checkpoint: ckpt, file: 'optimizer.safetensors' });
-    const optTensors = [...opt.entries()].map(([name, entry]) => ({
-      name,
-      tensor: entryToTensor({ name, entry, source: `${ckpt.dir}/optimizer.safetensors` }),
-    }));
-    optimizer.loadState(optTensors);
-    for (const t of optTensors) t.tensor.dispose();
+    importSgdState({
+      optimizer,
+      variables,
+      tensors: readCheckpointTensors({ checkpoint: ckpt, file: 'optimizer.safetensors' }),
+      scalars: ckpt.state.optimizer,
+      source: `${ckpt.dir}/optimizer.safetensors`,
+    });
     batches.setState(ckpt.state.batches);
     iter = ckpt.state.iter;
     bestMIoU = ckpt.state.bestMIoU;
@@ -188,13 +188,14 @@ export async function runTrainLoop(options: TrainLoopOptions): Promise<TrainResu
   }
 
   const save = (score?: number): void => {
-    const weights = writeSafetensors(exportModelWeights(model), { format: 'facepar-positional' });
-    const momentum = writeSafetensors(tensorsToEntries(optimizer.stateTensors()));
+    const weights = writeSafetensors(exportModelWeights(model), { format: 'pt' });
+    const sgd = exportSgdState({ optimizer, variables });
+    const momentum = writeSafetensors(sgd.tensors);
     const body: CheckpointBody = {
       iter,
       config,
       batches: batches.getState(),
-      optimizer: { kind: 'sgd', momentum: optimizer.momentum, weightDecay: optimizer.weightDecay },
+      optimizer: { kind: 'sgd', ...sgd.scalars },
       bestMIoU,
     };
     const saved = saveCheckpoint({
@@ -219,7 +220,6 @@ export async function runTrainLoop(options: TrainLoopOptions): Promise<TrainResu
     return result.mIoU;
   };
 
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const progress = new Progress({ total: maxIters, start: iter, stream: options.stream });
   let window = { loss: 0, decode: 0, aux: 0, acc: 0, n: 0 };
 
@@ -278,7 +278,8 @@ export async function runTrainLoop(options: TrainLoopOptions): Promise<TrainResu
         log.append({ kind: 'event', iter, message, time: Date.now() });
         throw new NonFiniteLossError(message);
       }
-      optimizer.step({ variables, grads, lr });
+      optimizer.lr = lr;
+      optimizer.apply({ variables, grads });
       tf.dispose(grads);
       iter++;
 
