@@ -17,3 +17,45 @@ export {
   writeSyntheticDataset,
 } from './synthetic-dataset.js';
 export type { SyntheticDatasetSummary, WriteSyntheticDatasetOptions } from './synthetic-dataset.js';
+export { DatasetError } from './dataset-error.js';
+export type { SkippedFile } from './dataset-error.js';
+export { decodeImage, resizeLabelsNearest } from './image-io.js';
+export type { RgbImage } from './image-io.js';
+export {
+  CELEBAMASK_PART_NAMES,
+  combinePartMasks,
+  decodePartMask,
+  partMaskRelativePath,
+} from './part-masks.js';
+export type { CombinePartMasksOptions } from './part-masks.js';
+export {
+  CELEBA_SPLITS,
+  officialSplits,
+  parseCelebAHqMapping,
+  parseCelebAPartition,
+} from './official-split.js';
+export type { CelebASplit, OfficialSplitRule } from './official-split.js';
+export {
+  DATASET_LAYOUTS,
+  DEFAULT_OPEN_DATASET_OPTIONS,
+  detectLayout,
+  openDataset,
+  RESIZE_MODES,
+  readLabels,
+  readSample,
+} from './dataset.js';
+export type {
+  Dataset,
+  DatasetEntry,
+  DatasetLayout,
+  OpenDatasetOptions,
+  ReadSampleOptions,
+  ResizeMode,
+  Sample,
+} from './dataset.js';
+export {
+  computeMaskStats,
+  DEFAULT_COMPUTE_MASK_STATS_OPTIONS,
+  resolveComputeMaskStatsOptions,
+} from './mask-stats.js';
+export type { ComputeMaskStatsOptions, MaskStats } from './mask-stats.js';

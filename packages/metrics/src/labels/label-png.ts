@@ -122,8 +122,8 @@ export function decodeLabelPng(
     const colorType: PngColorType = png.palette ? 3 : 0;
     let labels: Uint8Array | Uint16Array;
     if (depth < 8) labels = unpackSubByte(data as Uint8Array, width, height, depth);
-    else if (depth === 16) labels = Uint16Array.from((data as Uint16Array).subarray(0, n));
-    else labels = Uint8Array.from((data as Uint8Array).subarray(0, n));
+    else if (depth === 16) labels = (data as Uint16Array).slice(0, n);
+    else labels = (data as Uint8Array).slice(0, n);
     return { labels, width, height, colorType, bitDepth: depth };
   }
   if (channels === 2) {
