@@ -75,9 +75,18 @@ function permute4(data: Float32Array, shape: number[], perm: number[]): Float32A
 
 const identity = (d: Float32Array) => d;
 
+// Dispatch on the registered class name rather than `instanceof`, so layers built by a second
+// copy of this module (source vs dist) still map.
+function isClass<T>(
+  layer: tfl.layers.Layer,
+  cls: { className: string },
+): layer is tfl.layers.Layer & T {
+  return layer.getClassName() === cls.className;
+}
+
 function slotsOf(layer: tfl.layers.Layer): Slot[] {
   const L = layer.name;
-  if (layer instanceof Conv2d && layer.kernel != null) {
+  if (isClass<Conv2d>(layer, Conv2d) && layer.kernel != null) {
     const [kh, kw, i, o] = layer.kernel.shape as number[];
     const slots: Slot[] = [
       {
@@ -92,7 +101,7 @@ function slotsOf(layer: tfl.layers.Layer): Slot[] {
     if (layer.bias != null) slots.push(vectorSlot(`${L}.bias`, layer.bias));
     return slots;
   }
-  if (layer instanceof DepthwiseConv2d && layer.kernel != null) {
+  if (isClass<DepthwiseConv2d>(layer, DepthwiseConv2d) && layer.kernel != null) {
     const [kh, kw, c, m] = layer.kernel.shape as number[];
     const slots: Slot[] = [
       {
@@ -107,7 +116,7 @@ function slotsOf(layer: tfl.layers.Layer): Slot[] {
     if (layer.bias != null) slots.push(vectorSlot(`${L}.bias`, layer.bias));
     return slots;
   }
-  if (layer instanceof BatchNorm2d && layer.gamma != null) {
+  if (isClass<BatchNorm2d>(layer, BatchNorm2d) && layer.gamma != null) {
     return [
       vectorSlot(`${L}.weight`, layer.gamma),
       vectorSlot(`${L}.bias`, layer.beta!),
@@ -176,7 +185,7 @@ export function exportStateDict(
         data: slot.toTorch(Float32Array.from(data)),
       });
     }
-    if (withTracked && layer instanceof BatchNorm2d && layer.gamma != null) {
+    if (withTracked && isClass<BatchNorm2d>(layer, BatchNorm2d) && layer.gamma != null) {
       out.set(`${layer.name}${IGNORED_SUFFIX}`, {
         dtype: 'I64',
         shape: [],
