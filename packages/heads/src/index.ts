@@ -59,3 +59,31 @@ export type {
   SegmentorOptions,
   SegmentorParamCounts,
 } from './segmentor/segmentor.js';
+export {
+  DEFAULT_INFER_OPTIONS,
+  flipPermutation,
+  inferSegmentation,
+  modelPredictor,
+  resizeLogits,
+  slideInference,
+  slideWindows,
+  wholeInference,
+} from './segmentor/inference.js';
+export type {
+  InferOptions,
+  Predictor,
+  ResizeLogitsOptions,
+  SlideWindow,
+  SlideWindowOptions,
+  TestMode,
+} from './segmentor/inference.js';
+export {
+  CHECKPOINT_FORMATS,
+  DEFAULT_LOAD_WEIGHTS_OPTIONS,
+  checkpointRenamer,
+  detectCheckpointFormat,
+  exportSegmentorWeights,
+  loadSegmentorWeights,
+} from './segmentor/weights.js';
+export type { CheckpointFormat, LoadWeightsOptions } from './segmentor/weights.js';
+export type { StateDictReport } from './segmentor/state-dict-stopgap.js';

@@ -56,7 +56,7 @@ describe.each(['cpu', 'wasm'])(
     });
 
     it.each([128, 65])(
-      'matches features, decode, resized seg and aux logits at %i×%i px' as string,
+      'matches features, decode, resized seg and aux logits at %i px (square input)',
       async (size) => {
         const g = fixture(`golden-${size}.safetensors`).tensors;
         const x = nhwc(g.get('input')!);
