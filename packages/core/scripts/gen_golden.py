@@ -117,6 +117,45 @@ def sgd_case(momentum, weight_decay, nesterov, steps=4):
     }
 
 
+def grad_cases():
+    """d/d(inputs, weights) of sum(layer(x) * r) for the layers whose tfjs gradients needed fixes."""
+    out = []
+
+    def case(name, kind, x, fn, wt=None, extra=None):
+        x = x.clone().requires_grad_(True)
+        if wt is not None:
+            wt = wt.clone().requires_grad_(True)
+        y = fn(x, wt)
+        r = torch.randn_like(y)
+        (y * r).sum().backward()
+        c = {"name": name, "kind": kind, "x": nhwc(x.detach()), "r": nhwc(r), "y": nhwc(y.detach()),
+             "dx": nhwc(x.grad)}
+        if wt is not None:
+            c["weightTorch"] = flat(wt.detach())
+            c["dweightTorch"] = flat(wt.grad)
+        c.update(extra or {})
+        out.append(c)
+
+    case("conv k3 d2 p2", "conv", torch.randn(1, 2, 7, 6),
+         lambda x, w: F.conv2d(x, w, None, 1, 2, 2), torch.randn(3, 2, 3, 3),
+         {"stride": 1, "padding": 2, "dilation": 2})
+    case("conv k3 s2 p1 even", "conv", torch.randn(2, 2, 6, 6),
+         lambda x, w: F.conv2d(x, w, None, 2, 1, 1), torch.randn(2, 2, 3, 3),
+         {"stride": 2, "padding": 1, "dilation": 1})
+    case("depthwise k3 d2 p2 m2", "depthwise", torch.randn(1, 2, 7, 7),
+         lambda x, w: F.conv2d(x, w, None, 1, 2, 2, groups=2), torch.randn(4, 1, 3, 3),
+         {"stride": 1, "padding": 2, "dilation": 2, "depthMultiplier": 2})
+    case("maxpool k3 s2 p1 even", "maxpool", torch.randn(1, 2, 6, 6),
+         lambda x, w: F.max_pool2d(x, 3, 2, 1), None, {"kernelSize": 3, "stride": 2, "padding": 1})
+    case("resize 3x4 -> 7x5 align_corners=False", "resize", torch.randn(1, 2, 3, 4),
+         lambda x, w: F.interpolate(x, size=(7, 5), mode="bilinear", align_corners=False), None,
+         {"size": [7, 5], "alignCorners": False})
+    case("resize 5x6 -> 3x4 align_corners=True", "resize", torch.randn(1, 1, 5, 6),
+         lambda x, w: F.interpolate(x, size=(3, 4), mode="bilinear", align_corners=True), None,
+         {"size": [3, 4], "alignCorners": True})
+    return out
+
+
 def main():
     layers = {
         "conv": [
@@ -145,6 +184,7 @@ def main():
     layers["maxpool"].append(
         {"name": "negative k3 s2 p1", "kernelSize": 3, "stride": 2, "padding": 1,
          "x": nhwc(neg), "y": nhwc(F.max_pool2d(neg, 3, 2, 1))})
+    layers["grads"] = grad_cases()
     sgd = {
         "cases": [
             sgd_case(0.0, 0.0, False),
