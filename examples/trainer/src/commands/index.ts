@@ -1,12 +1,13 @@
 import { UsageError } from '../args.js';
 import { miouCommand } from './miou.js';
+import { paramsCommand } from './params.js';
 import type { Command } from './types.js';
 
 // Adding a command: create `commands/<name>.ts` exporting `export const <camelName>Command: Command`,
 // import it here and add it to COMMANDS (one line each, kept alphabetical).
 
 /** Every `facepar` subcommand, in the order `facepar --help` lists them. */
-export const COMMANDS: readonly Command[] = [miouCommand];
+export const COMMANDS: readonly Command[] = [miouCommand, paramsCommand];
 
 /** Finds a command by name; an unknown name throws a `UsageError` listing the known ones. */
 export function findCommand(options: { name: string; commands?: readonly Command[] }): Command {

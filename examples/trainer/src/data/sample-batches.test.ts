@@ -3,12 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { type Sample, SampleBatches, cropRescaled, keepRatioScale } from './sample-batches.js';
 
-function sample(
-  stem: string,
-  w: number,
-  h: number,
-  fill: (x: number, y: number) => number,
-): Sample {
+function sample(id: string, w: number, h: number, fill: (x: number, y: number) => number): Sample {
   const image = new Uint8Array(w * h * 3);
   const labels = new Uint8Array(w * h);
   for (let y = 0; y < h; y++) {
@@ -17,7 +12,7 @@ function sample(
       image.fill(fill(x, y) * 10, (y * w + x) * 3, (y * w + x) * 3 + 3);
     }
   }
-  return { stem, image, labels, width: w, height: h };
+  return { id, image, labels, width: w, height: h };
 }
 
 const base = {

@@ -9,7 +9,7 @@ import type { Batch, BatchSource } from '../train/train-loop.js';
 
 /** One decoded image/label pair. */
 export interface Sample {
-  stem: string;
+  id: string;
   /** RGB, HWC, row-major. */
   image: Uint8Array;
   /** One class id per pixel (255 = ignore). */

@@ -62,6 +62,8 @@ export interface TrainLoopOptions {
   signal?: AbortSignal;
   /** Progress output; default `process.stderr`. */
   stream?: { write(s: string): unknown; isTTY?: boolean };
+  /** Called before each iteration with the number of completed ones (e.g. to seed dropout). */
+  beforeIteration?: (info: { iter: number }) => void;
   /** Called after each completed iteration (tests use it to interrupt). */
   onIteration?: (info: { iter: number; loss: number }) => void;
 }
@@ -237,6 +239,7 @@ export async function runTrainLoop(options: TrainLoopOptions): Promise<TrainResu
         return { iter, stoppedBy: 'interrupted', lastCheckpoint, bestMIoU, lastEval };
       }
       const lr = lrAt(iter);
+      options.beforeIteration?.({ iter });
       const batch = await batches.next();
       let kept: tf.Tensor[] = [];
       let values: number[];

@@ -1,0 +1,54 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { applyConfigOverrides, getTrainConfig } from '../configs/index.js';
+import { syntheticSamples } from '../data/synthetic-samples.js';
+import { readJsonl } from '../run/jsonl-log.js';
+import { initTrainerBackend } from './backend.js';
+import { trainSegmentor } from './train-segmentor.js';
+
+const quiet = { write: () => true };
+
+beforeAll(async () => {
+  expect((await initTrainerBackend({ backend: 'wasm' })).chosen).toBe('wasm');
+});
+
+describe('trainSegmentor on wasm', () => {
+  it('trains the demo preset on synthetic faces, evaluates and checkpoints', async () => {
+    const workDir = mkdtempSync(join(tmpdir(), 'facepar-seg-'));
+    const config = applyConfigOverrides({
+      config: getTrainConfig('demo'),
+      overrides: { iters: 3, batch: 2, crop: 48, evalEvery: 3, logEvery: 1 },
+    });
+    const samples = syntheticSamples({ count: 6, size: 64, seed: 1 });
+    const before = tf.memory().numTensors;
+    const run = await trainSegmentor({
+      config,
+      train: samples.slice(0, 4),
+      val: samples.slice(4),
+      workDir,
+      stream: quiet,
+    });
+    expect(run).toMatchObject({ iter: 3, stoppedBy: 'done' });
+    const log = readJsonl(join(workDir, 'log.jsonl'));
+    const train = log.filter((r) => r.kind === 'train');
+    expect(train).toHaveLength(3);
+    for (const r of train) {
+      expect(r.kind === 'train' && Number.isFinite(r.loss) && r.loss > 0 && r.auxLoss! > 0).toBe(
+        true,
+      );
+    }
+    const evals = log.filter((r) => r.kind === 'eval');
+    expect(evals).toHaveLength(1);
+    const e = evals[0]!;
+    expect(
+      e.kind === 'eval' && e.mIoU >= 0 && e.mIoU <= 1 && Object.keys(e.iou ?? {}).length === 19,
+    ).toBe(true);
+    expect(existsSync(join(workDir, 'config.json'))).toBe(true);
+    expect(existsSync(join(run.lastCheckpoint!, 'weights.safetensors'))).toBe(true);
+    run.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }, 300_000);
+});

@@ -1,0 +1,143 @@
+import { Dropout2d, createSgd, polyLr } from '@facepar/core';
+import { createSegmentor, getSegmentorSpec } from '@facepar/heads';
+import {
+  CELEBAMASK_CLASS_NAMES,
+  CELEBAMASK_FLIP_PAIRS,
+  computePresetMetrics,
+} from '@facepar/metrics';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { TrainConfig } from '../configs/types.js';
+import { type Sample, SampleBatches } from '../data/sample-batches.js';
+import { writeFileAtomic } from '../run/atomic-write.js';
+import { evaluateSamples } from './evaluate.js';
+import { createSegmentorLoss } from './segmentor-loss.js';
+import { type EvalSummary, type TrainResult, runTrainLoop } from './train-loop.js';
+
+export interface TrainSegmentorOptions {
+  config: TrainConfig;
+  train: readonly Sample[];
+  /** Held-out samples for the periodic mIoU; empty = no evaluation. */
+  val: readonly Sample[];
+  workDir: string;
+  resume?: boolean;
+  signal?: AbortSignal;
+  stream?: { write(s: string): unknown; isTTY?: boolean };
+}
+
+/**
+ * Dropout2d draws its masks from `seed + callCount`; setting the count from the iteration
+ * makes the masks a function of the iteration, so a resumed run draws the same ones.
+ * TODO(move to @facepar/core): a public way to set Dropout2d's step.
+ */
+function seedDropout(model: tfl.LayersModel, iter: number): void {
+  for (const layer of model.layers) {
+    if (layer instanceof Dropout2d) (layer as unknown as { calls: number }).calls = iter;
+  }
+}
+
+/** Evaluation summary in the log's shape from a confusion matrix over `samples`. */
+export function evaluateModel(options: {
+  model: tfl.LayersModel;
+  config: TrainConfig;
+  samples: readonly Sample[];
+  flipTta?: boolean;
+}): EvalSummary & { table: ReturnType<typeof computePresetMetrics> } {
+  const { model, config, samples, flipTta = false } = options;
+  const spec = getSegmentorSpec(config.model);
+  const cm = evaluateSamples({
+    model,
+    samples,
+    numClasses: config.numClasses,
+    ignoreIndex: config.data.ignoreIndex,
+    resizeShort: config.data.resizeShort,
+    resizeLong: config.data.resizeLong,
+    mean: spec.mean,
+    std: spec.std,
+    flipPairs: flipTta ? CELEBAMASK_FLIP_PAIRS : null,
+  });
+  const metrics = computePresetMetrics(cm, { preset: 'celebamask' });
+  const iou: Record<string, number> = {};
+  metrics.all.perClass.iou.forEach((v, c) => {
+    iou[CELEBAMASK_CLASS_NAMES[c] ?? `class ${c}`] = v;
+  });
+  return {
+    mIoU: metrics.all.mIoU,
+    aAcc: metrics.all.aAcc,
+    mAcc: metrics.all.mAcc,
+    iou,
+    table: metrics,
+  };
+}
+
+/** Builds the config's segmentor, loss, SGD and poly LR, and runs the loop on the samples. */
+export async function trainSegmentor(
+  options: TrainSegmentorOptions,
+): Promise<TrainResult & { model: tfl.LayersModel; dispose(): void }> {
+  const { config, train, val, workDir } = options;
+  const spec = getSegmentorSpec(config.model);
+  const segmentor = createSegmentor({
+    model: config.model,
+    numClasses: config.numClasses,
+    seed: config.seed,
+  });
+  const optimizer = createSgd({
+    lr: config.optimizer.lr,
+    momentum: config.optimizer.momentum,
+    weightDecay: config.optimizer.weightDecay,
+  });
+  const dispose = () => {
+    optimizer.dispose();
+    segmentor.dispose();
+  };
+  try {
+    writeFileAtomic({
+      path: `${workDir}/config.json`,
+      data: `${JSON.stringify(config, null, 2)}\n`,
+    });
+    const batches = new SampleBatches({
+      samples: train,
+      ...config.data,
+      flipPairs: CELEBAMASK_FLIP_PAIRS,
+      mean: spec.mean,
+      std: spec.std,
+      seed: config.seed,
+    });
+    const result = await runTrainLoop({
+      model: segmentor.model,
+      computeLoss: createSegmentorLoss({ config, numAuxHeads: segmentor.auxiliaryHeads.length }),
+      optimizer,
+      lrAt: polyLr({
+        baseLr: config.optimizer.lr,
+        power: config.schedule.power,
+        minLr: config.schedule.minLr,
+        maxIters: config.schedule.maxIters,
+      }),
+      batches,
+      maxIters: config.schedule.maxIters,
+      workDir,
+      config,
+      logEvery: config.logEvery,
+      checkpointEvery: config.checkpointEvery,
+      evalEvery: config.evalEvery,
+      evaluate:
+        val.length > 0
+          ? async () => {
+              const { table: _table, ...summary } = evaluateModel({
+                model: segmentor.model,
+                config,
+                samples: val,
+              });
+              return summary;
+            }
+          : undefined,
+      resume: options.resume,
+      signal: options.signal,
+      stream: options.stream,
+      beforeIteration: ({ iter }) => seedDropout(segmentor.model, iter),
+    });
+    return { ...result, model: segmentor.model, dispose };
+  } catch (error) {
+    dispose();
+    throw error;
+  }
+}
