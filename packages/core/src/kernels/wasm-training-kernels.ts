@@ -11,10 +11,10 @@ import { asTensor, pair, padOrCrop, zeroUpsample } from './kernel-utils.js';
  *   (replaces wasm's native kernel, which is several times slower than its forward conv).
  * - DepthwiseConv2dNativeBackpropFilter / BackpropInput: the same two identities, depthwise.
  * - UnsortedSegmentSum: ScatterNd, which sums duplicate indices.
- * - MaxPoolGrad: replaces wasm's, which returns wrong gradients when every value in a window is
- *   negative (it also breaks MaxPoolWithArgmax). Each window tap is compared with the pooled
- *   output; the first tap equal to the maximum takes dy (PyTorch's first-max rule), and taps are
- *   placed back by zero-upsampling and shifting.
+ * - MaxPoolGrad: replaces wasm's, which sends the gradient of an all-negative window to its
+ *   first cell and of a tied window to its last (PyTorch: the first maximum). Each window tap is
+ *   copied out by a depthwise conv with a one-hot filter (exact); the first tap equal to the
+ *   pooled output takes dy, and the taps go back through pads and one batchToSpace.
  */
 
 function convInfo(
@@ -63,7 +63,7 @@ function filterGradient(
   const needH = (ho - 1) * sh + (kh - 1) * dh + 1;
   const needW = (wo - 1) * sw + (kw - 1) * dw + 1;
   const [, h, w] = x.shape;
-  const xp = padOrCrop(x, [
+  const xp: tf.Tensor4D = padOrCrop(x, [
     padInfo.top,
     needH - h - padInfo.top,
     padInfo.left,
@@ -168,7 +168,7 @@ const depthwiseBackpropFilter: tf.KernelFunc = ({ inputs, attrs }) => {
     }
     const needH = (ho - 1) * sh + (kh - 1) * dh + 1;
     const needW = (wo - 1) * sw + (kw - 1) * dw + 1;
-    const xp = padOrCrop(x, [
+    const xp: tf.Tensor4D = padOrCrop(x, [
       padInfo.top,
       needH - h - padInfo.top,
       padInfo.left,
@@ -225,6 +225,16 @@ const unsortedSegmentSum: tf.KernelFunc = ({ inputs, attrs }) => {
   });
 };
 
+/** One-hot depthwise filter [kh, kw, C, 1] that copies tap (i, j) of every channel. */
+function tapFilter(kh: number, kw: number, c: number, i: number, j: number): tf.Tensor4D {
+  const data = new Float32Array(kh * kw * c);
+  data.fill(1, (i * kw + j) * c, (i * kw + j + 1) * c);
+  return tf.tensor4d(data, [kh, kw, c, 1]);
+}
+
+/** Lowest finite float32: pads windows without creating NaN (0·-inf) in the tap copies. */
+const LOWEST_FLOAT32 = -3.4028234663852886e38;
+
 const maxPoolGrad: tf.KernelFunc = ({ inputs, attrs }) => {
   return tf.tidy(() => {
     const dy = asTensor<tf.Tensor4D>(inputs.dy as tf.TensorInfo);
@@ -240,48 +250,77 @@ const maxPoolGrad: tf.KernelFunc = ({ inputs, attrs }) => {
       (a.dimRoundingMode ?? undefined) as 'floor' | 'round' | 'ceil' | undefined,
     );
     const { padInfo, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
-    const [n, h, w, c] = x.shape;
-    const [ho, wo] = [dy.shape[1], dy.shape[2]];
+    const [, h, w, c] = x.shape;
+    const [n, ho, wo] = dy.shape;
     const needH = (ho - 1) * sh + kh;
     const needW = (wo - 1) * sw + kw;
-    // -inf padding: padded cells never equal the maximum of a window that has a real cell.
-    const xp = tf.pad(
-      x,
-      [
-        [0, 0],
-        [padInfo.top, Math.max(needH - h - padInfo.top, 0)],
-        [padInfo.left, Math.max(needW - w - padInfo.left, 0)],
-        [0, 0],
-      ],
-      Number.NEGATIVE_INFINITY,
+    const bottom = needH - h - padInfo.top;
+    const right = needW - w - padInfo.left;
+    const xp: tf.Tensor4D = padOrCrop(
+      tf.pad(
+        x,
+        [
+          [0, 0],
+          [padInfo.top, Math.max(bottom, 0)],
+          [padInfo.left, Math.max(right, 0)],
+          [0, 0],
+        ],
+        LOWEST_FLOAT32,
+      ),
+      [0, Math.min(bottom, 0), 0, Math.min(right, 0)],
     );
-    let taken = tf.zeros([n, ho, wo, c], 'bool');
-    let acc: tf.Tensor4D | undefined;
-    const zeros = tf.zerosLike(dy);
+    // Taps in PyTorch's scan order; the first equal to the pooled maximum takes dy. Tap (i, j)
+    // of output (oy, ox) lands on padded row oy·s + i = s·(oy + ⌊i/s⌋) + i mod s: phase
+    // (i mod s, j mod s), shifted by (⌊i/s⌋, ⌊j/s⌋); batchToSpace interleaves the phases.
+    const qh = Math.ceil(kh / sh);
+    const qw = Math.ceil(kw / sw);
+    const phases: tf.Tensor4D[][] = Array.from({ length: sh * sw }, () => []);
+    let free: tf.Tensor | undefined; // 1 where the window's maximum is not yet claimed
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
-        const tap = tf.stridedSlice(
-          xp,
-          [0, i, j, 0],
-          [n, i + (ho - 1) * sh + 1, j + (wo - 1) * sw + 1, c],
-          [1, sh, sw, 1],
-        );
-        const hit = tf.logicalAnd(tf.equal(tap, y), tf.logicalNot(taken));
-        taken = tf.logicalOr(taken, hit);
-        const placed = padOrCrop(zeroUpsample(tf.where(hit, dy, zeros), [sh, sw]), [
-          i,
-          needH - i - ho * sh,
-          j,
-          needW - j - wo * sw,
-        ]);
-        acc = acc === undefined ? placed : tf.add(acc, placed);
+        const tap = tf.depthwiseConv2d(xp, tapFilter(kh, kw, c, i, j), [sh, sw], 'valid');
+        const eq = tf.cast(tf.equal(tap, y), 'float32');
+        const hit = free === undefined ? eq : tf.mul(eq, free);
+        free = free === undefined ? tf.sub(1, eq) : tf.sub(free, hit);
+        const g = tf.mul(hit, dy) as tf.Tensor4D;
+        const qi = Math.floor(i / sh);
+        const qj = Math.floor(j / sw);
+        const shifted =
+          qh === 1 && qw === 1
+            ? g
+            : tf.pad(g, [
+                [0, 0],
+                [qi, qh - 1 - qi],
+                [qj, qw - 1 - qj],
+                [0, 0],
+              ]);
+        (phases[(i % sh) * sw + (j % sw)] as tf.Tensor4D[]).push(shifted);
       }
     }
-    return padOrCrop(acc as tf.Tensor4D, [
+    const phaseSums = phases.map((terms) =>
+      terms.length === 0
+        ? tf.zeros([n, ho + qh - 1, wo + qw - 1, c])
+        : terms.length === 1
+          ? (terms[0] as tf.Tensor4D)
+          : tf.addN(terms),
+    );
+    let full: tf.Tensor4D;
+    if (sh * sw === 1) full = phaseSums[0] as tf.Tensor4D;
+    else if (sh === sw) full = tf.depthToSpace(tf.concat(phaseSums, 3) as tf.Tensor4D, sh);
+    else
+      full = tf.batchToSpaceND(
+        tf.concat(phaseSums, 0),
+        [sh, sw],
+        [
+          [0, 0],
+          [0, 0],
+        ],
+      ) as tf.Tensor4D;
+    return padOrCrop(full, [
       -padInfo.top,
-      h + padInfo.top - needH,
+      h + padInfo.top - full.shape[1],
       -padInfo.left,
-      w + padInfo.left - needW,
+      w + padInfo.left - full.shape[2],
     ]);
   });
 };
