@@ -52,6 +52,8 @@ export {
   countModelParamsByPart,
   countSegmentorParams,
   createSegmentor,
+  formatParamCounts,
+  paramCountRows,
 } from './segmentor/segmentor.js';
 export type {
   AuxiliaryHead,

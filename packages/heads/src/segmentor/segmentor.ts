@@ -194,3 +194,25 @@ export function countModelParamsByPart(model: tfl.LayersModel): Record<string, n
   }
   return out;
 }
+
+/** The rows `facepar params` prints: part name and PyTorch parameter count. */
+export function paramCountRows(counts: SegmentorParamCounts): [string, number][] {
+  return [
+    ['backbone', counts.backbone],
+    ['decode_head', counts.decode_head],
+    ['auxiliary_head', counts.auxiliary_head],
+    ['total', counts.total],
+    ['total without auxiliary_head', counts.totalWithoutAux],
+  ];
+}
+
+/** A plain-text table of `paramCountRows`, thousands separated with commas. */
+export function formatParamCounts(counts: SegmentorParamCounts): string {
+  const rows = paramCountRows(counts).map(([k, v]) => [k, v.toLocaleString('en-US')] as const);
+  const w0 = Math.max(4, ...rows.map(([k]) => k.length));
+  const w1 = Math.max(10, ...rows.map(([, v]) => v.length));
+  return [
+    `${'part'.padEnd(w0)}  ${'parameters'.padStart(w1)}`,
+    ...rows.map(([k, v]) => `${k.padEnd(w0)}  ${v.padStart(w1)}`),
+  ].join('\n');
+}
