@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BatchNorm2d } from './batch-norm2d.js';
+import { TEST_BACKENDS, useBackend } from '../backend/test-backends.test-helper.js';
 import { loadStateDict } from '../state-dict/state-dict.js';
 import { Conv2d } from './conv2d.js';
 import { DepthwiseConv2d } from './depthwise-conv2d.js';
@@ -32,6 +34,11 @@ interface GradCase {
   size?: [number, number];
   alignCorners?: boolean;
 }
+const bnGolden = (
+  JSON.parse(readFileSync(new URL('./fixtures/layers-golden.json', import.meta.url), 'utf8')) as {
+    batchnorm: Record<string, Arr> & { init: Record<string, Arr>; after: Record<string, Arr> };
+  }
+).batchnorm;
 const cases = (
   JSON.parse(readFileSync(new URL('./fixtures/layers-golden.json', import.meta.url), 'utf8')) as {
     grads: GradCase[];
@@ -80,11 +87,11 @@ function makeLayer(c: GradCase): tfl.layers.Layer {
   return new ResizeBilinear({ name, size: c.size, alignCorners: c.alignCorners });
 }
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
+describe.each(TEST_BACKENDS)('layer gradients match PyTorch autograd on %s', (backend) => {
+  beforeAll(async () => {
+    await useBackend(backend);
+  });
 
-describe('layer gradients match PyTorch autograd', () => {
   for (const c of cases) {
     it(c.name, () => {
       const layer = makeLayer(c);
@@ -121,4 +128,26 @@ describe('layer gradients match PyTorch autograd', () => {
       for (const w of layer.weights) w.dispose();
     });
   }
+  it('BatchNorm2d training forward, dx and running stats', () => {
+    const g = bnGolden;
+    const t = (a: Arr) => tf.tensor(a.data, a.shape);
+    const bn = new BatchNorm2d({ name: 'bn' });
+    bn.build(g.x1!.shape);
+    const init = ['weight', 'bias', 'running_mean', 'running_var'].map((k) => t(g.init[k]!));
+    bn.setWeights(init);
+    const x1 = t(g.x1!);
+    const r = t(g.r!);
+    const dx = tf.grad((x: tf.Tensor) =>
+      tf.sum(tf.mul(bn.apply(x, { training: true }) as tf.Tensor, r)),
+    )(x1);
+    expect(maxRelErr(dx.dataSync(), g.dx1!.data)).toBeLessThan(1e-4);
+    const x2 = t(g.x2!);
+    const y2 = bn.apply(x2, { training: true }) as tf.Tensor;
+    expect(maxRelErr(y2.dataSync(), g.y2!.data)).toBeLessThan(1e-5);
+    expect(maxRelErr(bn.movingVariance!.read().dataSync(), g.after.running_var!.data)).toBeLessThan(
+      1e-5,
+    );
+    tf.dispose([...init, x1, r, dx, x2, y2]);
+    for (const w of bn.weights) w.dispose();
+  });
 });
