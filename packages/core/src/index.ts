@@ -131,5 +131,10 @@ export type {
   SgdState,
   WeightDecayMode,
 } from './optim/sgd.js';
+export {
+  sgdStateFromSafetensors,
+  sgdStateToSafetensors,
+  SGD_STATE_FORMAT,
+} from './optim/sgd-state.js';
 export { polyLr, resolvePolyLrOptions, DEFAULT_POLY_LR_OPTIONS } from './optim/poly-lr.js';
 export type { PolyLrOptions } from './optim/poly-lr.js';

@@ -4,7 +4,9 @@ import { expectNoTensorLeak } from '@facepar/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers the core gradients in Node
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { createSgd, type Sgd } from './sgd.js';
+import { sgdStateFromSafetensors, sgdStateToSafetensors } from './sgd-state.js';
 
 interface Arr {
   shape: number[];
@@ -81,8 +83,12 @@ describe('createSgd', () => {
     expect(Object.keys(state.momentumBuffers)).toEqual(vs.map((v) => v.name));
     expect(state.momentumBuffers[vs[0]!.name]!.shape).toEqual([2, 3]);
     a.dispose();
+    // through a safetensors file, as a checkpoint would store it
+    const { tensors, metadata } = sgdStateToSafetensors(state);
+    const restored = sgdStateFromSafetensors(readSafetensors(writeSafetensors(tensors, metadata)));
+    expect(restored).toEqual(state);
     const b = createSgd({ lr: 1, momentum: c.momentum, weightDecay: c.weightDecay });
-    b.setState(state);
+    b.setState(restored);
     expect(b.lr).toBe(0.1);
     runSteps(b, c, vs, 2, 4);
     b.dispose();
@@ -122,6 +128,12 @@ describe('createSgd', () => {
     expectClose(w.dataSync(), [2 * 0.95 - 0.5, -4 * 0.95 - 0.5], 'w');
     tf.dispose([w, grads]);
     opt.dispose();
+  });
+
+  it('rejects a state file of another format', () => {
+    expect(() =>
+      sgdStateFromSafetensors({ tensors: new Map(), metadata: { format: 'adam' } }),
+    ).toThrow(/metadata.format must be 'facepar-sgd-v1', got "adam"/);
   });
 
   it('validates options with the bad value and the allowed ones', () => {
