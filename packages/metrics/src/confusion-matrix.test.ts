@@ -215,6 +215,37 @@ describe('ConfusionMatrix hand-computed cases', () => {
     }
   });
 
+  it('adaptive Uint8 loop: noisy and piecewise-constant stretches both match the generic path', () => {
+    // 40 000 px: noise, then runs of 37 px, then noise again, so both loops and the switches
+    // between them run; labels 0..20 with 255 so out-of-range and ignored pixels occur.
+    const n = 40_000;
+    const gt = new Uint8Array(n + 1);
+    const pred = new Uint8Array(n + 1);
+    let s = 12345;
+    const rnd = () => {
+      s = (s * 1103515245 + 12345) >>> 0;
+      return s >>> 8;
+    };
+    for (let i = 0; i < n + 1; i++) {
+      const runs = i > 10_000 && i < 30_000;
+      const r = runs ? Math.floor(i / 37) * 7919 : rnd();
+      gt[i] = r % 23 === 22 ? 255 : r % 21;
+      pred[i] = runs ? (r >>> 3) % 21 : rnd() % 21;
+    }
+    for (const off of [0, 1]) {
+      const p = pred.subarray(off, off + n);
+      const g = gt.subarray(off, off + n);
+      const fast = new ConfusionMatrix({ numClasses: 19 }).update({ pred: p, gt: g });
+      const slow = new ConfusionMatrix({ numClasses: 19 }).update({
+        pred: Int32Array.from(p),
+        gt: Int32Array.from(g),
+      });
+      expect(fast.toJSON()).toEqual(slow.toJSON());
+      expect(fast.totalPixels).toBe(n);
+      expect(fast.dropped().ignored).toBeGreaterThan(100);
+    }
+  });
+
   it('toJSON / fromJSON round-trips and rejects malformed input', () => {
     const cm = new ConfusionMatrix({ numClasses: 5 }).update({ pred, gt });
     const json = JSON.parse(JSON.stringify(cm));

@@ -4,6 +4,9 @@ import { type ClassAreas, ConfusionMatrix } from './confusion-matrix.js';
 import type { LabelArray } from './functional.js';
 import { CELEBAMASK_NUM_CLASSES, decodeLabelPng } from './labels/index.js';
 
+/** Pairs read ahead of the one being decoded. */
+const READ_AHEAD = 4;
+
 export interface MaskFolderProgress {
   done: number;
   total: number;
@@ -47,7 +50,7 @@ export interface MaskFolderEvaluation {
   missingGt: string[];
   /** Per image, in `stems` order, when keepImageAreas. */
   imageAreas?: ClassAreas[];
-  /** Wall time split: reading files, PNG decoding, counting (ms). */
+  /** Wall time split (ms): waiting for file reads (they overlap decoding), PNG decoding, counting. */
   timing: { readMs: number; decodeMs: number; countMs: number; totalMs: number };
 }
 
@@ -104,21 +107,30 @@ export async function evaluateMaskFolders(
     ? new ConfusionMatrix({ numClasses: o.numClasses, ignoreIndex: o.ignoreIndex })
     : null;
   const read = async (stem: string) => {
-    const start = performance.now();
     const predPath = path.join(predDir, predFiles.get(stem) as string);
     const gtPath = path.join(gtDir, gtFiles.get(stem) as string);
     const [predBytes, gtBytes] = await Promise.all([
       readNamed(fs, predPath),
       readNamed(fs, gtPath),
     ]);
-    return { predPath, gtPath, predBytes, gtBytes, ms: performance.now() - start };
+    return { predPath, gtPath, predBytes, gtBytes };
   };
-  // Read the next pair while the current one is decoded and counted.
-  let next = read(stems[0] as string);
+  // Keep a few pairs in flight so reads overlap decoding and counting. Each promise gets a
+  // no-op handler so a failed read-ahead never becomes an unhandled rejection when an earlier
+  // pair has already thrown; awaiting it still throws.
+  const queue: ReturnType<typeof read>[] = [];
+  const start = (j: number) => {
+    if (j >= stems.length || queue[j] !== undefined) return;
+    queue[j] = read(stems[j] as string);
+    queue[j].catch(() => undefined);
+  };
+  for (let j = 0; j < READ_AHEAD; j++) start(j);
   for (let i = 0; i < stems.length; i++) {
-    const cur = await next;
-    if (i + 1 < stems.length) next = read(stems[i + 1] as string);
-    timing.readMs += cur.ms;
+    const tw = performance.now();
+    const cur = await (queue[i] as ReturnType<typeof read>);
+    queue[i] = undefined as unknown as ReturnType<typeof read>;
+    timing.readMs += performance.now() - tw;
+    start(i + READ_AHEAD);
     const td = performance.now();
     const pred = decodeLabelPng(cur.predBytes, { palette: o.palette, source: cur.predPath });
     const gt = decodeLabelPng(cur.gtBytes, { palette: o.palette, source: cur.gtPath });

@@ -12,10 +12,13 @@ export type LabelArray = Uint8Array | Uint16Array | Int32Array;
 /** Largest value a Uint32 bin of the byte-pair histogram may reach before a fold. */
 export const JOINT_FLUSH_LIMIT = 0xffffffff;
 
+/** Words (4 pixels each) per block of the adaptive Uint8 loop. */
+const BLOCK_WORDS = 1024;
+
 /**
  * Adds the byte pairs (gt, pred) into a 256×256 Uint32 joint histogram indexed by
  * `(gt << 8) | pred`. Reads four pixels per Uint32 word when both arrays share an alignment
- * and skips runs of identical words (label maps are piecewise constant). The caller keeps the
+ * and, where the maps are piecewise constant, adds whole runs of identical words at once. The caller keeps the
  * number of pending pixels below {@link JOINT_FLUSH_LIMIT} so no bin can wrap.
  */
 export function accumulateBytePairs(pred: Uint8Array, gt: Uint8Array, joint: Uint32Array): void {
@@ -32,22 +35,49 @@ export function accumulateBytePairs(pred: Uint8Array, gt: Uint8Array, joint: Uin
   const words = (n - head) >>> 2;
   const p32 = new Uint32Array(pred.buffer, pred.byteOffset + head, words);
   const g32 = new Uint32Array(gt.buffer, gt.byteOffset + head, words);
-  let px = p32[0];
-  let gy = g32[0];
-  let run = 0;
-  for (let w = 0; w < words; w++) {
-    const x = p32[w];
-    const y = g32[w];
-    if (x === px && y === gy) {
-      run++;
-      continue;
+  // Blocks of words, each counted by one of two loops: run-length (piecewise-constant maps:
+  // one add per run of identical words) or plain (noisy maps: four increments per word, no
+  // branch). A block picks its loop from what the previous one saw.
+  let useRuns = true;
+  for (let b = 0; b < words; b += BLOCK_WORDS) {
+    const end = Math.min(words, b + BLOCK_WORDS);
+    if (useRuns) {
+      let px = p32[b];
+      let gy = g32[b];
+      let run = 0;
+      let changes = 0;
+      for (let w = b; w < end; w++) {
+        const x = p32[w];
+        const y = g32[w];
+        if (x === px && y === gy) {
+          run++;
+          continue;
+        }
+        addWord(joint, px, gy, run);
+        changes++;
+        px = x;
+        gy = y;
+        run = 1;
+      }
+      addWord(joint, px, gy, run);
+      useRuns = changes * 2 < end - b;
+    } else {
+      for (let w = b; w < end; w++) {
+        const x = p32[w];
+        const y = g32[w];
+        joint[((y & 0xff) << 8) | (x & 0xff)]++;
+        joint[(y & 0xff00) | ((x >>> 8) & 0xff)]++;
+        joint[((y >>> 8) & 0xff00) | ((x >>> 16) & 0xff)]++;
+        joint[((y >>> 16) & 0xff00) | (x >>> 24)]++;
+      }
+      // Probe the start of the next block for runs.
+      let same = 0;
+      const probeEnd = Math.min(words, end + 16);
+      for (let w = end; w < probeEnd; w++)
+        if (p32[w] === p32[w - 1] && g32[w] === g32[w - 1]) same++;
+      useRuns = same > 8;
     }
-    addWord(joint, px, gy, run);
-    px = x;
-    gy = y;
-    run = 1;
   }
-  if (run > 0) addWord(joint, px, gy, run);
   // Scalar tail. Byte order inside a word does not matter: each byte of x pairs with the
   // byte of y at the same position.
   for (i = head + words * 4; i < n; i++) joint[(gt[i] << 8) | pred[i]]++;
