@@ -88,4 +88,3 @@ export {
   loadSegmentorWeights,
 } from './segmentor/weights.js';
 export type { CheckpointFormat, LoadWeightsOptions } from './segmentor/weights.js';
-export type { StateDictReport } from './segmentor/state-dict-stopgap.js';

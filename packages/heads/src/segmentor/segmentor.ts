@@ -54,6 +54,8 @@ export interface Segmentor {
    * head's stride (decode: 4, aux: 8 for d8); resize with `resizeLogits`.
    */
   model: tfl.LayersModel;
+  /** The backbone's features inside `model` (for probes and backbone-only sub-models). */
+  features: tfl.SymbolicTensor[];
   paramCounts: SegmentorParamCounts;
   /** Frees the model's weights. */
   dispose(): void;
@@ -172,6 +174,7 @@ export function createSegmentor(options: SegmentorOptions): Segmentor {
     decodeHead,
     auxiliaryHeads,
     model,
+    features,
     paramCounts,
     dispose() {
       for (const w of model.weights) w.dispose();

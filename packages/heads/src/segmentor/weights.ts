@@ -1,10 +1,11 @@
-import type { TensorEntry } from '@facepar/core';
-import type { Segmentor } from './segmentor.js';
 import {
-  type StateDictReport,
-  exportStateDictStopgap,
-  loadStateDictStopgap,
-} from './state-dict-stopgap.js';
+  exportStateDict,
+  type LoadStateDictReport,
+  loadStateDict,
+  type TensorEntry,
+} from '@facepar/core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { Segmentor } from './segmentor.js';
 
 /** Checkpoint naming schemes the importer maps by rule. */
 export type CheckpointFormat = 'mmseg' | 'mmseg-backbone' | 'torchvision';
@@ -15,7 +16,7 @@ export const CHECKPOINT_FORMATS: readonly CheckpointFormat[] = [
 ];
 
 export interface LoadWeightsOptions {
-  /** Fail listing missing, unexpected and shape-mismatched keys (default true). */
+  /** Throw, before changing any weight, listing missing, unexpected and mismatched keys (default true). */
   strict?: boolean;
   /** Naming scheme; `auto` detects it from the keys. */
   format?: CheckpointFormat | 'auto';
@@ -57,15 +58,15 @@ export function checkpointRenamer(format: CheckpointFormat): (key: string) => st
 }
 
 /**
- * Loads a PyTorch state dict (from `readSafetensors(...).tensors`) into a segmentor. A
- * backbone-only checkpoint is checked against the backbone's keys only. Returns what did not
- * match; strict mode throws listing it instead.
+ * Loads a PyTorch state dict (`readSafetensors(bytes).tensors`) into a segmentor through
+ * core's `loadStateDict`. A backbone-only checkpoint is matched against the backbone's layers
+ * only (a sub-model sharing them). Returns what did not match; strict mode throws instead.
  */
 export function loadSegmentorWeights(
   segmentor: Segmentor,
   tensors: Map<string, TensorEntry>,
   options: LoadWeightsOptions = {},
-): StateDictReport & { format: CheckpointFormat } {
+): LoadStateDictReport & { format: CheckpointFormat } {
   const strict = options.strict ?? DEFAULT_LOAD_WEIGHTS_OPTIONS.strict;
   const requested = options.format ?? DEFAULT_LOAD_WEIGHTS_OPTIONS.format;
   if (requested !== 'auto' && !CHECKPOINT_FORMATS.includes(requested)) {
@@ -74,15 +75,18 @@ export function loadSegmentorWeights(
     );
   }
   const format = requested === 'auto' ? detectCheckpointFormat(tensors.keys()) : requested;
-  const report = loadStateDictStopgap(segmentor.model, tensors, {
-    strict,
-    rename: checkpointRenamer(format),
-    expect: format === 'mmseg' ? undefined : (k) => k.startsWith('backbone.'),
-  });
+  const target =
+    format === 'mmseg'
+      ? segmentor.model
+      : tfl.model({ inputs: segmentor.model.inputs, outputs: segmentor.features });
+  const report = loadStateDict(target, tensors, { strict, rename: checkpointRenamer(format) });
   return { ...report, format };
 }
 
-/** The segmentor's weights as an mmseg `EncoderDecoder` state dict (PyTorch layout). */
+/**
+ * The segmentor's weights as an mmseg `EncoderDecoder` state dict (PyTorch layout, float32,
+ * `num_batches_tracked` = 0 per BatchNorm), ready for `writeSafetensors`.
+ */
 export function exportSegmentorWeights(segmentor: Segmentor): Map<string, TensorEntry> {
-  return exportStateDictStopgap(segmentor.model);
+  return exportStateDict(segmentor.model);
 }
