@@ -83,3 +83,11 @@ describe('classWeightsFromCounts', () => {
     ).toThrow(/imagePixels has 1 entries, counts has 2/);
   });
 });
+
+describe('options left undefined', () => {
+  it('keep their defaults (a CLI forwards unset flags as undefined)', () => {
+    expect(
+      resolveClassWeightsFromCountsOptions({ scheme: undefined, beta: undefined }),
+    ).toMatchObject({ scheme: 'log2-inverse', beta: 0.9999 });
+  });
+});

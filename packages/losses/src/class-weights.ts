@@ -1,4 +1,5 @@
 /** Class-weight schemes computed from per-class pixel counts (plain numbers, no tensors). */
+import { withDefaults } from './defaults.js';
 
 export type ClassWeightScheme =
   | 'log2-inverse'
@@ -58,7 +59,7 @@ const WHERE = 'classWeightsFromCounts';
 export function resolveClassWeightsFromCountsOptions(
   options: ClassWeightsFromCountsOptions = {},
 ): ResolvedClassWeightsFromCountsOptions {
-  const o = { ...DEFAULT_CLASS_WEIGHTS_FROM_COUNTS_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_CLASS_WEIGHTS_FROM_COUNTS_OPTIONS, options);
   if (!CLASS_WEIGHT_SCHEMES.includes(o.scheme)) {
     throw new Error(
       `${WHERE}: scheme ${JSON.stringify(o.scheme)} is not one of ${CLASS_WEIGHT_SCHEMES.map((s) => `'${s}'`).join(', ')}`,

@@ -27,6 +27,11 @@ describe('resolveWeightedCrossEntropyOptions', () => {
     expect(DEFAULT_WEIGHTED_CROSS_ENTROPY_OPTIONS.reduction).toBe('mmseg');
     expect(DEFAULT_WEIGHTED_CROSS_ENTROPY_OPTIONS.ignoreIndex).toBe(255);
   });
+  it('keeps defaults for options passed as undefined', () => {
+    expect(
+      resolveWeightedCrossEntropyOptions({ reduction: undefined, ignoreIndex: undefined }),
+    ).toEqual(DEFAULT_WEIGHTED_CROSS_ENTROPY_OPTIONS);
+  });
   it('names the bad value and the allowed ones', () => {
     expect(() =>
       resolveWeightedCrossEntropyOptions({ reduction: 'mean' as PixelReduction }),

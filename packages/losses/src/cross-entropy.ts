@@ -14,6 +14,7 @@ import {
   validMask,
 } from './functional.js';
 import type { ClassWeightsInput, PixelReduction } from './types.js';
+import { withDefaults } from './defaults.js';
 
 export interface WeightedCrossEntropyOptions {
   /** Label value that contributes nothing (default 255). */
@@ -53,7 +54,7 @@ const WHERE = 'weightedCrossEntropy';
 export function resolveWeightedCrossEntropyOptions(
   options: WeightedCrossEntropyOptions = {},
 ): ResolvedWeightedCrossEntropyOptions {
-  const o = { ...DEFAULT_WEIGHTED_CROSS_ENTROPY_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_WEIGHTED_CROSS_ENTROPY_OPTIONS, options);
   const eps = o.labelSmoothing;
   if (typeof eps !== 'number' || !(eps >= 0 && eps <= 1)) {
     throw new Error(`${WHERE}: labelSmoothing must be a number in [0, 1], got ${String(eps)}`);

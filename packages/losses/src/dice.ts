@@ -11,6 +11,7 @@ import {
   validMask,
 } from './functional.js';
 import type { ClassWeightsInput } from './types.js';
+import { withDefaults } from './defaults.js';
 
 /** `mean`: Σ w_c·L_c / Σ w_c over all C classes; `sum`: Σ w_c·L_c; `none`: `[C]` of w_c·L_c. */
 export type ClassReduction = 'mean' | 'sum' | 'none';
@@ -48,7 +49,7 @@ export const DEFAULT_DICE_LOSS_OPTIONS: Readonly<ResolvedDiceLossOptions> = Obje
 const WHERE = 'diceLoss';
 
 export function resolveDiceLossOptions(options: DiceLossOptions = {}): ResolvedDiceLossOptions {
-  const o = { ...DEFAULT_DICE_LOSS_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_DICE_LOSS_OPTIONS, options);
   for (const key of ['smooth', 'eps'] as const) {
     if (typeof o[key] !== 'number' || !(o[key] >= 0) || !Number.isFinite(o[key])) {
       throw new Error(`${WHERE}: ${key} must be a finite number >= 0, got ${String(o[key])}`);

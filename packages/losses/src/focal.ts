@@ -13,6 +13,7 @@ import {
   validMask,
 } from './functional.js';
 import type { ClassWeightsInput, PixelReduction } from './types.js';
+import { withDefaults } from './defaults.js';
 
 export interface FocalLossOptions {
   /** Label value that contributes nothing (default 255). */
@@ -46,7 +47,7 @@ export const DEFAULT_FOCAL_LOSS_OPTIONS: Readonly<ResolvedFocalLossOptions> = Ob
 const WHERE = 'focalLoss';
 
 export function resolveFocalLossOptions(options: FocalLossOptions = {}): ResolvedFocalLossOptions {
-  const o = { ...DEFAULT_FOCAL_LOSS_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_FOCAL_LOSS_OPTIONS, options);
   if (typeof o.gamma !== 'number' || !(o.gamma >= 0) || !Number.isFinite(o.gamma)) {
     throw new Error(`${WHERE}: gamma must be a finite number >= 0, got ${String(o.gamma)}`);
   }

@@ -13,6 +13,7 @@ import {
   validMask,
 } from './functional.js';
 import type { ClassWeightsInput } from './types.js';
+import { withDefaults } from './defaults.js';
 
 export interface LovaszSoftmaxLossOptions {
   /** Label value that contributes nothing (default 255). */
@@ -52,7 +53,7 @@ const WHERE = 'lovaszSoftmaxLoss';
 export function resolveLovaszSoftmaxLossOptions(
   options: LovaszSoftmaxLossOptions = {},
 ): ResolvedLovaszSoftmaxLossOptions {
-  const o = { ...DEFAULT_LOVASZ_SOFTMAX_LOSS_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_LOVASZ_SOFTMAX_LOSS_OPTIONS, options);
   if (o.classes !== 'present' && o.classes !== 'all') {
     throw new Error(
       `${WHERE}: classes ${JSON.stringify(o.classes)} is not one of 'present', 'all'`,

@@ -1,4 +1,5 @@
 import { UsageError } from '../args.js';
+import { classWeightsCommand } from './class-weights.js';
 import { miouCommand } from './miou.js';
 import { paramsCommand } from './params.js';
 import type { Command } from './types.js';
@@ -7,7 +8,7 @@ import type { Command } from './types.js';
 // import it here and add it to COMMANDS (one line each, kept alphabetical).
 
 /** Every `facepar` subcommand, in the order `facepar --help` lists them. */
-export const COMMANDS: readonly Command[] = [miouCommand, paramsCommand];
+export const COMMANDS: readonly Command[] = [classWeightsCommand, miouCommand, paramsCommand];
 
 /** Finds a command by name; an unknown name throws a `UsageError` listing the known ones. */
 export function findCommand(options: { name: string; commands?: readonly Command[] }): Command {
