@@ -134,6 +134,32 @@ describe('BatchNorm2d', () => {
     free(bn);
   });
 
+  it('records no running-stat update on the gradient tape', () => {
+    const bn = makeBn();
+    const x = t(g.x1);
+    const tape = () =>
+      (tf.engine() as unknown as { state: { activeTape: unknown[] } }).state.activeTape.length;
+    const vars = [bn.gamma!.read(), bn.beta!.read()] as tf.Variable[];
+    const counts: number[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const n0 = tape();
+      const y = bn.apply(x, { training: true }) as tf.Tensor;
+      const n1 = tape();
+      // the same normalisation without any bookkeeping
+      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      const z = tf.batchNorm(x, mean, variance, vars[1]!, vars[0]!, 1e-5);
+      const n2 = tape();
+      counts.push(n1 - n0, n2 - n1);
+      return tf.sum(tf.add(y, tf.mul(z, 0))) as tf.Scalar;
+    }, vars);
+    expect(counts[0]).toBe(counts[1]);
+    expect(counts[0]).toBeGreaterThan(0);
+    // ...yet the running mean did move
+    expect(Array.from(bn.movingMean!.read().dataSync())).not.toEqual(g.init.running_mean.data);
+    tf.dispose([x, value, grads]);
+    free(bn);
+  });
+
   it('weights: gamma/beta trainable, moving stats not; config round-trips', () => {
     const bn = makeBn();
     expect(bn.trainableWeights.map((w) => w.originalName)).toEqual(['gamma', 'beta']);
