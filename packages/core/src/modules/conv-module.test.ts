@@ -139,6 +139,21 @@ describe('convModule / depthwiseSeparableConvModule', () => {
     model.dispose();
   });
 
+  it('trains through the standard tfjs-layers API (compile + trainOnBatch)', async () => {
+    const model = buildModel();
+    model.compile({ optimizer: tf.train.sgd(0.05), loss: 'meanSquaredError' });
+    const x = tf.randomNormal([2, 6, 6, 3], 0, 1, 'float32', 11);
+    const target = tf.zeros([2, 3, 3, 2]);
+    const bn = model.getLayer('decode_head.aspp_modules.1.pointwise_conv.bn') as BatchNorm2d;
+    const before = Array.from(bn.movingVariance!.read().dataSync());
+    const losses: number[] = [];
+    for (let i = 0; i < 4; i++) losses.push((await model.trainOnBatch(x, target)) as number);
+    expect(losses[3]!).toBeLessThan(losses[0]!);
+    expect(Array.from(bn.movingVariance!.read().dataSync())).not.toEqual(before);
+    tf.dispose([x, target]);
+    model.dispose();
+  });
+
   it('rejects unknown norm / act kinds with the allowed values', () => {
     expect(() =>
       convModule({ name: 'm', filters: 1, kernelSize: 1, norm: 'gn' as unknown as 'bn' }),
