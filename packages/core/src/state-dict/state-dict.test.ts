@@ -189,6 +189,27 @@ describe('state dicts', () => {
     b.dispose();
   });
 
+  it('walks nested models (a backbone model used as a layer)', () => {
+    const inner = tinyModel(3);
+    const input = tfl.input({ shape: [null, null, 3] });
+    const outer = tfl.model({
+      inputs: input,
+      outputs: new Conv2d({ name: 'aux.conv', filters: 1, kernelSize: 1 }).apply(
+        inner.apply(input) as tfl.SymbolicTensor,
+      ) as tfl.SymbolicTensor,
+    });
+    const keys = [...exportStateDict(outer, { numBatchesTracked: false }).keys()];
+    expect(keys.length).toBe(19);
+    expect(keys.slice(-2)).toEqual(['aux.conv.weight', 'aux.conv.bias']);
+    const report = loadStateDict(outer, exportStateDict(inner), { strict: false });
+    expect([report.loaded.length, report.missing, report.unexpected]).toEqual([
+      17,
+      ['aux.conv.weight', 'aux.conv.bias'],
+      [],
+    ]);
+    outer.dispose();
+  });
+
   it('strict mode lists missing, unexpected and mismatched keys and changes nothing', () => {
     const model = tinyModel(1);
     const before = exportStateDict(model);
