@@ -78,28 +78,27 @@ export function resolveLovaszSoftmaxLossOptions(
  * autograd sees PyTorch's `dot(errors_sorted, lovasz_grad(fg_sorted))`. A custom gradient
  * also keeps the backward pass free of Gather/TopK gradients (none on wasm).
  */
-/**
- * `out[k, i] = x[k, index[k, i]]` as one flat gather (forward only). Not
- * `tf.gather(x, index, 1, 1)`: batchDims gives wrong rows on wasm 4.22.
- */
-function gatherRows(x: tf.Tensor2D, index: tf.Tensor): tf.Tensor2D {
-  const [k, p] = x.shape;
-  const offsets = tf.mul(tf.range(0, k, 1, 'int32'), tf.scalar(p, 'int32'));
-  const flat = tf.add(index, tf.expandDims(offsets, 1));
-  return tf.reshape(tf.gather(tf.reshape(x, [-1]), tf.reshape(flat, [-1])), [k, p]);
-}
-
 function lovaszRows(errors: tf.Tensor2D, fg: tf.Tensor2D, valid: tf.Tensor2D): tf.Tensor1D {
-  const p = errors.shape[1];
   const f = tf.customGrad(((e: tf.Tensor, save: tf.GradSaveFunc) => {
     const key = tf.sub(e, tf.mul(tf.sub(1, valid), 2)); // errors are in [0,1]; ignored -> -2
-    const order = tf.topk(key, p, true).indices;
-    const fgSorted = gatherRows(fg, order);
-    const validSorted = gatherRows(valid, order);
+    const [k, p] = e.shape as [number, number];
+    // Flat indices of each row's descending order (flat 1-D gather/scatter: wasm 4.22's
+    // gather with batchDims returns wrong rows).
+    const rowStart = tf.expandDims(tf.mul(tf.range(0, k, 1, 'int32'), tf.scalar(p, 'int32')), 1);
+    const order = tf.reshape(tf.add(tf.topk(key, p, true).indices, rowStart), [-1]);
+    const fgSorted = tf.reshape(tf.gather(tf.reshape(fg, [-1]), order), [k, p]) as tf.Tensor2D;
+    // Counted pixels sort first, so the sorted validity mask is "position < count".
+    const positions = tf.range(0, p, 1, 'float32');
+    const validSorted = tf.cast(
+      tf.less(tf.expandDims(positions, 0), tf.sum(valid, 1, true)),
+      'float32',
+    ) as tf.Tensor2D;
     const grad = lovaszGrad(fgSorted, validSorted);
-    // Inverse permutation (ascending argsort of `order`) brings the gradient back.
-    const inverse = tf.topk(tf.neg(tf.cast(order, 'float32')), p, true).indices;
-    const gradInPixelOrder = gatherRows(grad, inverse);
+    // Scatter the gradient back to pixel order.
+    const gradInPixelOrder = tf.reshape(
+      tf.scatterND(tf.expandDims(order, 1), tf.reshape(grad, [-1]), [k * p]),
+      [k, p],
+    );
     save([gradInPixelOrder]);
     return {
       value: tf.sum(tf.mul(e, gradInPixelOrder), 1),
