@@ -59,3 +59,46 @@ export {
   resolveComputeMaskStatsOptions,
 } from './mask-stats.js';
 export type { ComputeMaskStatsOptions, MaskStats } from './mask-stats.js';
+export {
+  applyPhotoMetric,
+  cropSample,
+  DEFAULT_NORMALIZE_OPTIONS,
+  DEFAULT_PHOTO_METRIC_DISTORTION_OPTIONS,
+  DEFAULT_RANDOM_CROP_OPTIONS,
+  DEFAULT_RANDOM_RESIZE_OPTIONS,
+  drawPhotoMetric,
+  flipLabels,
+  flipSample,
+  normalizeImage,
+  padSample,
+  photoMetricDistortion,
+  randomCropBox,
+  randomResizeSize,
+  rescaleSize,
+  resizeImageBilinear,
+  resizeLabelsCentred,
+  resizeSample,
+  resolvePhotoMetricDistortionOptions,
+} from './transforms.js';
+export type {
+  CropBox,
+  FlipOptions,
+  NormalizeOptions,
+  PhotoMetricDistortionOptions,
+  PhotoMetricDraw,
+  RandomCropOptions,
+  RandomResizeOptions,
+  SegSample,
+} from './transforms.js';
+export {
+  DEFAULT_TRAIN_PIPELINE_OPTIONS,
+  evalTransform,
+  loadTrainSample,
+  resolveTrainPipelineOptions,
+  trainTransform,
+} from './pipeline.js';
+export type {
+  ResolvedTrainPipelineOptions,
+  TrainPipelineOptions,
+  TrainSample,
+} from './pipeline.js';

@@ -1,0 +1,270 @@
+import fsp from 'node:fs/promises';
+import { CELEBAMASK_FLIP_PAIRS } from '@facepar/metrics';
+import sharp from 'sharp';
+import { DatasetError } from './dataset-error.js';
+import { type DatasetEntry, type ReadSampleOptions, readLabels, readSample } from './dataset.js';
+import type { Rng } from './rng.js';
+import {
+  applyPhotoMetric,
+  cropSample,
+  DEFAULT_NORMALIZE_OPTIONS,
+  DEFAULT_PHOTO_METRIC_DISTORTION_OPTIONS,
+  DEFAULT_RANDOM_CROP_OPTIONS,
+  DEFAULT_RANDOM_RESIZE_OPTIONS,
+  drawPhotoMetric,
+  flipLabels,
+  flipSample,
+  normalizeImage,
+  type PhotoMetricDistortionOptions,
+  padSample,
+  randomCropBox,
+  randomResizeSize,
+  resizeLabelsCentred,
+  resizeSample,
+  resolvePhotoMetricDistortionOptions,
+  type SegSample,
+} from './transforms.js';
+
+/** The mmseg face-parsing training pipeline, as plain (serialisable) options. */
+export interface TrainPipelineOptions {
+  /** RandomResize scale (long, short) and ratio range; null skips the resize. */
+  resize?: { scale: readonly [number, number]; ratioRange: readonly [number, number] } | null;
+  cropSize?: number | readonly [number, number];
+  catMaxRatio?: number;
+  /** Flip probability (0 = never). */
+  flipProb?: number;
+  /** L/R label pairs swapped on flip; `[]` = mmseg's plain flip. */
+  flipPairs?: readonly (readonly [number, number])[];
+  /** null = no photometric distortion. */
+  photoMetric?: PhotoMetricDistortionOptions | null;
+  mean?: readonly [number, number, number];
+  std?: readonly [number, number, number];
+  ignoreIndex?: number;
+}
+
+export const DEFAULT_TRAIN_PIPELINE_OPTIONS = {
+  resize: {
+    scale: DEFAULT_RANDOM_RESIZE_OPTIONS.scale,
+    ratioRange: DEFAULT_RANDOM_RESIZE_OPTIONS.ratioRange,
+  },
+  cropSize: DEFAULT_RANDOM_CROP_OPTIONS.cropSize as number | readonly [number, number],
+  catMaxRatio: DEFAULT_RANDOM_CROP_OPTIONS.catMaxRatio,
+  flipProb: 0.5,
+  flipPairs: CELEBAMASK_FLIP_PAIRS,
+  photoMetric: DEFAULT_PHOTO_METRIC_DISTORTION_OPTIONS as PhotoMetricDistortionOptions | null,
+  mean: DEFAULT_NORMALIZE_OPTIONS.mean,
+  std: DEFAULT_NORMALIZE_OPTIONS.std,
+  ignoreIndex: DEFAULT_RANDOM_CROP_OPTIONS.ignoreIndex,
+} as const;
+
+export type ResolvedTrainPipelineOptions = {
+  resize: { scale: readonly [number, number]; ratioRange: readonly [number, number] } | null;
+  cropSize: [number, number];
+  catMaxRatio: number;
+  flipProb: number;
+  flipPairs: readonly (readonly [number, number])[];
+  photoMetric: Required<PhotoMetricDistortionOptions> | null;
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+  ignoreIndex: number;
+};
+
+export function resolveTrainPipelineOptions(
+  options: TrainPipelineOptions = {},
+): ResolvedTrainPipelineOptions {
+  const d = DEFAULT_TRAIN_PIPELINE_OPTIONS;
+  const cs = options.cropSize ?? d.cropSize;
+  const cropSize: [number, number] = typeof cs === 'number' ? [cs, cs] : [cs[0], cs[1]];
+  if (!cropSize.every((v) => Number.isInteger(v) && v > 0)) {
+    throw new Error(
+      `trainPipeline: cropSize ${JSON.stringify(cs)} must be a positive integer or [h, w]`,
+    );
+  }
+  const flipProb = options.flipProb ?? d.flipProb;
+  if (!(flipProb >= 0 && flipProb <= 1))
+    throw new Error(`trainPipeline: flipProb ${flipProb} must be in [0, 1]`);
+  const photo = options.photoMetric === undefined ? d.photoMetric : options.photoMetric;
+  return {
+    resize: options.resize === undefined ? d.resize : options.resize,
+    cropSize,
+    catMaxRatio: options.catMaxRatio ?? d.catMaxRatio,
+    flipProb,
+    flipPairs: options.flipPairs ?? d.flipPairs,
+    photoMetric: photo === null ? null : resolvePhotoMetricDistortionOptions(photo),
+    mean: options.mean ?? d.mean,
+    std: options.std ?? d.std,
+    ignoreIndex: options.ignoreIndex ?? d.ignoreIndex,
+  };
+}
+
+/** A training sample ready for batching: normalised float32 HWC image and uint8 labels. */
+export interface TrainSample {
+  image: Float32Array;
+  labels: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** The random geometry of one sample, drawn in a fixed order from the RNG. */
+interface Geometry {
+  width: number;
+  height: number;
+  labels: Uint8Array;
+  box: { x: number; y: number; width: number; height: number };
+  flip: boolean;
+}
+
+function drawGeometry(
+  labels: { labels: Uint8Array; width: number; height: number },
+  o: ResolvedTrainPipelineOptions,
+  rng: Rng,
+): Geometry {
+  let { width, height } = labels;
+  let lab = labels.labels;
+  if (o.resize !== null) {
+    ({ width, height } = randomResizeSize({ width, height, rng, ...o.resize }));
+    if (width !== labels.width || height !== labels.height) {
+      lab = resizeLabelsCentred({
+        labels: lab,
+        width: labels.width,
+        height: labels.height,
+        outWidth: width,
+        outHeight: height,
+      });
+    }
+  }
+  const box = randomCropBox({
+    labels: lab,
+    width,
+    height,
+    rng,
+    cropSize: o.cropSize,
+    catMaxRatio: o.catMaxRatio,
+    ignoreIndex: o.ignoreIndex,
+  });
+  const flip = o.flipProb > 0 && rng.random() < o.flipProb;
+  return { width, height, labels: lab, box, flip };
+}
+
+function finish(sample: SegSample, o: ResolvedTrainPipelineOptions, rng: Rng): TrainSample {
+  if (o.photoMetric !== null) {
+    applyPhotoMetric({ image: sample.image, draw: drawPhotoMetric({ rng, ...o.photoMetric }) });
+  }
+  const image = normalizeImage({ image: sample.image, mean: o.mean, std: o.std });
+  return padSample({
+    image,
+    labels: sample.labels,
+    width: sample.width,
+    height: sample.height,
+    size: o.cropSize,
+    padValue: 0,
+    segPadValue: o.ignoreIndex,
+  });
+}
+
+/**
+ * The training pipeline on a decoded sample, in mmseg order: RandomResize → RandomCrop
+ * (catMaxRatio) → RandomFlip (swapping L/R labels) → PhotoMetricDistortion → normalise → pad.
+ */
+export function trainTransform(
+  options: { sample: SegSample; rng: Rng } & TrainPipelineOptions,
+): TrainSample {
+  const o = resolveTrainPipelineOptions(options);
+  const { sample, rng } = options;
+  const g = drawGeometry(sample, o, rng);
+  let s = resizeSample({ sample, width: g.width, height: g.height });
+  s = cropSample({ sample: { ...s, labels: g.labels }, box: g.box });
+  if (g.flip) s = flipSample({ sample: s, pairs: o.flipPairs });
+  return finish(s, o, rng);
+}
+
+/**
+ * The same pipeline straight from files: labels are decoded and resized first to choose the
+ * crop, then sharp decodes, resizes, crops and mirrors only the needed part of the JPEG. Same
+ * RNG draws and geometry as `trainTransform`; image pixels differ only by the resize kernel.
+ */
+export async function loadTrainSample(
+  options: { entry: DatasetEntry; rng: Rng; read: ReadSampleOptions } & TrainPipelineOptions,
+): Promise<TrainSample> {
+  const o = resolveTrainPipelineOptions(options);
+  const { entry, rng, read } = options;
+  if (read.resize === 'mask-to-image') {
+    // sizes come from the image: use the generic path
+    const s = await readSample({ entry, ...read });
+    if (s.labels === null)
+      throw new DatasetError({ file: entry.image, problem: 'training needs a mask' });
+    return trainTransform({ ...options, sample: { ...s, labels: s.labels } });
+  }
+  const lab = await readLabels({
+    entry,
+    numClasses: read.numClasses,
+    ignoreIndex: read.ignoreIndex,
+  });
+  if (lab === null) throw new DatasetError({ file: entry.image, problem: 'training needs a mask' });
+  const g = drawGeometry(lab, o, rng);
+  let bytes: Uint8Array;
+  try {
+    bytes = await fsp.readFile(entry.image);
+  } catch (err) {
+    throw new DatasetError({
+      file: entry.image,
+      problem: `cannot read image: ${(err as Error).message}`,
+    });
+  }
+  let image: Uint8Array;
+  try {
+    let s = sharp(bytes, { failOn: 'error', sequentialRead: true })
+      .removeAlpha()
+      .toColourspace('srgb');
+    if (read.resize === 'none') {
+      const meta = await sharp(bytes).metadata();
+      if (meta.width !== lab.width || meta.height !== lab.height) {
+        throw new DatasetError({
+          file: entry.mask ?? entry.image,
+          problem: `mask is ${lab.width}x${lab.height} but image ${entry.image} is ${meta.width}x${meta.height} (resize: 'image-to-mask' or 'mask-to-image' reconciles them)`,
+        });
+      }
+    }
+    // sharp mirrors before it extracts, so a flipped crop is taken at the mirrored position
+    s = s.resize(g.width, g.height, { kernel: 'linear', fit: 'fill' }).extract({
+      left: g.flip ? g.width - g.box.x - g.box.width : g.box.x,
+      top: g.box.y,
+      width: g.box.width,
+      height: g.box.height,
+    });
+    if (g.flip) s = s.flop();
+    const { data, info } = await s.raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+    image = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  } catch (err) {
+    if (err instanceof DatasetError) throw err;
+    throw new DatasetError({
+      file: entry.image,
+      problem: `cannot decode image: ${(err as Error).message}`,
+    });
+  }
+  let labels = cropSample({
+    sample: { image: new Uint8Array(0), labels: g.labels, width: g.width, height: g.height },
+    box: g.box,
+    labelsOnly: true,
+  }).labels;
+  if (g.flip) {
+    labels = flipLabels({ labels, width: g.box.width, height: g.box.height, pairs: o.flipPairs });
+  }
+  const s: SegSample = { image, labels, width: g.box.width, height: g.box.height };
+  return finish(s, o, rng);
+}
+
+/** Evaluation: optional resize to a fixed size (bilinear image, nearest labels), normalise. */
+export function evalTransform(options: {
+  sample: SegSample;
+  size?: { width: number; height: number } | null;
+  mean?: readonly [number, number, number];
+  std?: readonly [number, number, number];
+}): TrainSample {
+  let s = options.sample;
+  if (options.size)
+    s = resizeSample({ sample: s, width: options.size.width, height: options.size.height });
+  const image = normalizeImage({ image: s.image.slice(), mean: options.mean, std: options.std });
+  return { image, labels: s.labels, width: s.width, height: s.height };
+}

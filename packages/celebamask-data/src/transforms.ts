@@ -1,0 +1,544 @@
+import { CELEBAMASK_FLIP_PAIRS, CELEBAMASK_IGNORE_INDEX, flipLabelTable } from '@facepar/metrics';
+import type { Rng } from './rng.js';
+
+/**
+ * A sample on typed arrays (no tfjs): RGB HWC bytes and one label per pixel. Every transform
+ * is a plain function of the sample and a seeded `Rng`, so it runs in worker threads and two
+ * runs with the same RNG state give the same bytes. Geometry is always applied to image and
+ * labels together (bilinear for the image, nearest for labels).
+ */
+export interface SegSample {
+  image: Uint8Array;
+  labels: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** mmcv `rescale_size`: the size that fits `scale` = [long, short] keeping the aspect ratio. */
+export function rescaleSize(options: {
+  width: number;
+  height: number;
+  scale: readonly [number, number];
+}): {
+  width: number;
+  height: number;
+} {
+  const { width, height } = options;
+  const long = Math.max(...options.scale);
+  const short = Math.min(...options.scale);
+  const f = Math.min(long / Math.max(width, height), short / Math.min(width, height));
+  return { width: Math.floor(width * f + 0.5), height: Math.floor(height * f + 0.5) };
+}
+
+export interface RandomResizeOptions {
+  /** mmseg `scale` (long, short) before the ratio. */
+  scale?: readonly [number, number];
+  ratioRange?: readonly [number, number];
+}
+
+export const DEFAULT_RANDOM_RESIZE_OPTIONS = {
+  scale: [2048, 512] as readonly [number, number],
+  ratioRange: [0.5, 2.0] as readonly [number, number],
+} as const;
+
+function checkRange(name: string, r: readonly number[], allowed: string): void {
+  if (r.length !== 2 || !(r[0]! > 0) || !(r[1]! >= r[0]!) || !Number.isFinite(r[1]!)) {
+    throw new Error(`${name} [${r.join(', ')}] must be [lo, hi] with ${allowed}`);
+  }
+}
+
+/** mmseg `RandomResize(scale, ratio_range, keep_ratio=True)`: the output size for one draw. */
+export function randomResizeSize(
+  options: { width: number; height: number; rng: Rng } & RandomResizeOptions,
+): { width: number; height: number } {
+  const scale = options.scale ?? DEFAULT_RANDOM_RESIZE_OPTIONS.scale;
+  const ratioRange = options.ratioRange ?? DEFAULT_RANDOM_RESIZE_OPTIONS.ratioRange;
+  checkRange('randomResize: ratioRange', ratioRange, '0 < lo <= hi');
+  const ratio = options.rng.uniform(ratioRange[0], ratioRange[1]);
+  return rescaleSize({
+    width: options.width,
+    height: options.height,
+    scale: [scale[0] * ratio, scale[1] * ratio],
+  });
+}
+
+/** Bilinear resize of an RGB HWC image (half-pixel centres, like cv2 INTER_LINEAR). */
+export function resizeImageBilinear(options: {
+  image: Uint8Array;
+  width: number;
+  height: number;
+  outWidth: number;
+  outHeight: number;
+}): Uint8Array {
+  const { image, width: w, height: h, outWidth: ow, outHeight: oh } = options;
+  const out = new Uint8Array(ow * oh * 3);
+  const sx = w / ow;
+  const sy = h / oh;
+  const x0s = new Int32Array(ow);
+  const x1s = new Int32Array(ow);
+  const fxs = new Float32Array(ow);
+  for (let x = 0; x < ow; x++) {
+    let fx = (x + 0.5) * sx - 0.5;
+    if (fx < 0) fx = 0;
+    const x0 = Math.min(Math.floor(fx), w - 1);
+    x0s[x] = x0 * 3;
+    x1s[x] = Math.min(x0 + 1, w - 1) * 3;
+    fxs[x] = fx - x0;
+  }
+  for (let y = 0; y < oh; y++) {
+    let fy = (y + 0.5) * sy - 0.5;
+    if (fy < 0) fy = 0;
+    const y0 = Math.min(Math.floor(fy), h - 1);
+    const y1 = Math.min(y0 + 1, h - 1);
+    const wy = fy - y0;
+    const r0 = y0 * w * 3;
+    const r1 = y1 * w * 3;
+    let o = y * ow * 3;
+    for (let x = 0; x < ow; x++) {
+      const a = x0s[x]!;
+      const b = x1s[x]!;
+      const wx = fxs[x]!;
+      for (let c = 0; c < 3; c++) {
+        const top = image[r0 + a + c]! + (image[r0 + b + c]! - image[r0 + a + c]!) * wx;
+        const bot = image[r1 + a + c]! + (image[r1 + b + c]! - image[r1 + a + c]!) * wx;
+        out[o++] = Math.round(top + (bot - top) * wy);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Nearest resize of labels sampling at pixel centres (cv2 INTER_NEAREST_EXACT, PIL NEAREST), so
+ * labels stay aligned with the half-pixel-centred bilinear image resize. (mmcv's cv2
+ * INTER_NEAREST samples at floor(dst * in / out), up to half a source pixel off.)
+ */
+export function resizeLabelsCentred(options: {
+  labels: Uint8Array;
+  width: number;
+  height: number;
+  outWidth: number;
+  outHeight: number;
+}): Uint8Array {
+  const { labels, width: w, height: h, outWidth: ow, outHeight: oh } = options;
+  const out = new Uint8Array(ow * oh);
+  const xs = new Int32Array(ow);
+  for (let x = 0; x < ow; x++) xs[x] = Math.min(w - 1, Math.floor(((x + 0.5) * w) / ow));
+  for (let y = 0; y < oh; y++) {
+    const row = Math.min(h - 1, Math.floor(((y + 0.5) * h) / oh)) * w;
+    const o = y * ow;
+    for (let x = 0; x < ow; x++) out[o + x] = labels[row + xs[x]!]!;
+  }
+  return out;
+}
+
+/** Resizes image (bilinear) and labels (nearest) together. */
+export function resizeSample(options: {
+  sample: SegSample;
+  width: number;
+  height: number;
+}): SegSample {
+  const { sample, width, height } = options;
+  if (width === sample.width && height === sample.height) return sample;
+  return {
+    image: resizeImageBilinear({
+      image: sample.image,
+      width: sample.width,
+      height: sample.height,
+      outWidth: width,
+      outHeight: height,
+    }),
+    labels: resizeLabelsCentred({
+      labels: sample.labels,
+      width: sample.width,
+      height: sample.height,
+      outWidth: width,
+      outHeight: height,
+    }),
+    width,
+    height,
+  };
+}
+
+export interface CropBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface RandomCropOptions {
+  /** [height, width] (an int means square). */
+  cropSize?: number | readonly [number, number];
+  /** Retry (up to 10 times) while one class covers >= this share of the crop (1 = off). */
+  catMaxRatio?: number;
+  ignoreIndex?: number;
+}
+
+export const DEFAULT_RANDOM_CROP_OPTIONS = {
+  cropSize: 512,
+  catMaxRatio: 0.75,
+  ignoreIndex: CELEBAMASK_IGNORE_INDEX,
+} as const;
+
+function cropHw(cropSize: number | readonly [number, number]): [number, number] {
+  const hw: [number, number] =
+    typeof cropSize === 'number' ? [cropSize, cropSize] : [cropSize[0], cropSize[1]];
+  if (!hw.every((v) => Number.isInteger(v) && v > 0)) {
+    throw new Error(
+      `randomCrop: cropSize ${JSON.stringify(cropSize)} must be a positive integer or [h, w]`,
+    );
+  }
+  return hw;
+}
+
+/**
+ * mmseg `RandomCrop.crop_bbox`: a random box (clipped to the image), redrawn up to 10 times
+ * while it holds fewer than 2 classes or one class has `catMaxRatio` or more of its labelled
+ * pixels; after 10 redraws the last box is kept.
+ */
+export function randomCropBox(
+  options: { labels: Uint8Array; width: number; height: number; rng: Rng } & RandomCropOptions,
+): CropBox {
+  const [ch, cw] = cropHw(options.cropSize ?? DEFAULT_RANDOM_CROP_OPTIONS.cropSize);
+  const catMaxRatio = options.catMaxRatio ?? DEFAULT_RANDOM_CROP_OPTIONS.catMaxRatio;
+  const ignoreIndex = options.ignoreIndex ?? DEFAULT_RANDOM_CROP_OPTIONS.ignoreIndex;
+  if (!(catMaxRatio > 0 && catMaxRatio <= 1)) {
+    throw new Error(`randomCrop: catMaxRatio ${catMaxRatio} must be in (0, 1]`);
+  }
+  const { labels, width, height, rng } = options;
+  const draw = (): CropBox => {
+    const x = rng.int(0, Math.max(width - cw, 0));
+    const y = rng.int(0, Math.max(height - ch, 0));
+    return { x, y, width: Math.min(cw, width - x), height: Math.min(ch, height - y) };
+  };
+  let box = draw();
+  if (catMaxRatio < 1) {
+    const counts = new Uint32Array(256);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      counts.fill(0);
+      for (let yy = box.y; yy < box.y + box.height; yy++) {
+        const row = yy * width;
+        for (let xx = box.x; xx < box.x + box.width; xx++) counts[labels[row + xx]!]!++;
+      }
+      counts[ignoreIndex] = 0;
+      let classes = 0;
+      let max = 0;
+      let sum = 0;
+      for (let c = 0; c < 256; c++) {
+        const n = counts[c]!;
+        if (n === 0) continue;
+        classes++;
+        sum += n;
+        if (n > max) max = n;
+      }
+      if (classes > 1 && max / sum < catMaxRatio) break;
+      box = draw();
+    }
+  }
+  return box;
+}
+
+/** Crops image and labels to `box`. */
+export function cropSample(options: {
+  sample: SegSample;
+  box: CropBox;
+  labelsOnly?: boolean;
+}): SegSample {
+  const { sample, box } = options;
+  const { width: W } = sample;
+  const image = new Uint8Array(options.labelsOnly ? 0 : box.width * box.height * 3);
+  const labels = new Uint8Array(box.width * box.height);
+  for (let y = 0; y < box.height; y++) {
+    const src = (box.y + y) * W + box.x;
+    if (!options.labelsOnly) {
+      image.set(sample.image.subarray(src * 3, (src + box.width) * 3), y * box.width * 3);
+    }
+    labels.set(sample.labels.subarray(src, src + box.width), y * box.width);
+  }
+  return { image, labels, width: box.width, height: box.height };
+}
+
+export interface FlipOptions {
+  /**
+   * Left/right label pairs swapped by the flip (a face's left eye becomes its right eye).
+   * Default `CELEBAMASK_FLIP_PAIRS`; `[]` reproduces mmseg's plain flip.
+   */
+  pairs?: readonly (readonly [number, number])[];
+}
+
+/** Horizontal mirror of a label map, swapping the L/R label pairs. */
+export function flipLabels(
+  options: { labels: Uint8Array; width: number; height: number } & FlipOptions,
+): Uint8Array {
+  const table = flipLabelTable({ pairs: options.pairs ?? CELEBAMASK_FLIP_PAIRS });
+  const { labels: src, width: w, height: h } = options;
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) out[row + (w - 1 - x)] = table[src[row + x]!]!;
+  }
+  return out;
+}
+
+/** Horizontal mirror of image and labels, swapping the L/R label pairs. */
+export function flipSample(options: { sample: SegSample } & FlipOptions): SegSample {
+  const { sample } = options;
+  const table = flipLabelTable({ pairs: options.pairs ?? CELEBAMASK_FLIP_PAIRS });
+  const { width: w, height: h } = sample;
+  const image = new Uint8Array(sample.image.length);
+  const labels = new Uint8Array(sample.labels.length);
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) {
+      const s = row + x;
+      const d = row + (w - 1 - x);
+      labels[d] = table[sample.labels[s]!]!;
+      image[3 * d] = sample.image[3 * s]!;
+      image[3 * d + 1] = sample.image[3 * s + 1]!;
+      image[3 * d + 2] = sample.image[3 * s + 2]!;
+    }
+  }
+  return { image, labels, width: w, height: h };
+}
+
+export interface PhotoMetricDistortionOptions {
+  brightnessDelta?: number;
+  contrastRange?: readonly [number, number];
+  saturationRange?: readonly [number, number];
+  hueDelta?: number;
+}
+
+export const DEFAULT_PHOTO_METRIC_DISTORTION_OPTIONS = {
+  brightnessDelta: 32,
+  contrastRange: [0.5, 1.5] as readonly [number, number],
+  saturationRange: [0.5, 1.5] as readonly [number, number],
+  hueDelta: 18,
+} as const;
+
+export function resolvePhotoMetricDistortionOptions(
+  options: PhotoMetricDistortionOptions = {},
+): Required<PhotoMetricDistortionOptions> {
+  const d = DEFAULT_PHOTO_METRIC_DISTORTION_OPTIONS;
+  const r = {
+    brightnessDelta: options.brightnessDelta ?? d.brightnessDelta,
+    contrastRange: options.contrastRange ?? d.contrastRange,
+    saturationRange: options.saturationRange ?? d.saturationRange,
+    hueDelta: options.hueDelta ?? d.hueDelta,
+  };
+  if (!(r.brightnessDelta >= 0))
+    throw new Error(`photoMetricDistortion: brightnessDelta ${r.brightnessDelta} must be >= 0`);
+  if (!Number.isInteger(r.hueDelta) || r.hueDelta < 0 || r.hueDelta > 90) {
+    throw new Error(`photoMetricDistortion: hueDelta ${r.hueDelta} must be an integer in 0..90`);
+  }
+  checkRange('photoMetricDistortion: contrastRange', r.contrastRange, '0 < lo <= hi');
+  checkRange('photoMetricDistortion: saturationRange', r.saturationRange, '0 < lo <= hi');
+  return r;
+}
+
+/** What one `photoMetricDistortion` call drew (null = step not applied). */
+export interface PhotoMetricDraw {
+  brightness: number | null;
+  contrastFirst: boolean;
+  contrast: number | null;
+  saturation: number | null;
+  hue: number | null;
+}
+
+/** The random draws of mmseg's PhotoMetricDistortion, in its order (each step p = 0.5). */
+export function drawPhotoMetric(
+  options: { rng: Rng } & PhotoMetricDistortionOptions,
+): PhotoMetricDraw {
+  const o = resolvePhotoMetricDistortionOptions(options);
+  const { rng } = options;
+  const brightness = rng.random() < 0.5 ? rng.uniform(-o.brightnessDelta, o.brightnessDelta) : null;
+  const contrastFirst = rng.random() < 0.5; // mmseg mode == 1
+  let contrast: number | null = null;
+  if (contrastFirst && rng.random() < 0.5)
+    contrast = rng.uniform(o.contrastRange[0], o.contrastRange[1]);
+  const saturation =
+    rng.random() < 0.5 ? rng.uniform(o.saturationRange[0], o.saturationRange[1]) : null;
+  // numpy randint(-d, d) excludes d
+  const hue = rng.random() < 0.5 ? rng.int(-o.hueDelta, o.hueDelta - 1) : null;
+  if (!contrastFirst && rng.random() < 0.5)
+    contrast = rng.uniform(o.contrastRange[0], o.contrastRange[1]);
+  return { brightness, contrastFirst, contrast, saturation, hue };
+}
+
+/** `x * alpha + beta`, clipped to 0..255 and truncated to uint8 (mmseg `convert`). */
+function convertInPlace(image: Uint8Array, alpha: number, beta: number): void {
+  const lut = new Uint8Array(256);
+  for (let v = 0; v < 256; v++) {
+    const y = v * alpha + beta;
+    lut[v] = y <= 0 ? 0 : y >= 255 ? 255 : Math.floor(y);
+  }
+  for (let i = 0; i < image.length; i++) image[i] = lut[image[i]!]!;
+}
+
+/**
+ * Saturation scale and hue shift through 8-bit HSV (OpenCV convention: H in 0..179, S and V in
+ * 0..255), one RGB→HSV→RGB round trip per pixel.
+ */
+function hsvInPlace(image: Uint8Array, saturation: number | null, hue: number | null): void {
+  const satLut = new Uint8Array(256);
+  for (let v = 0; v < 256; v++) {
+    const y = saturation === null ? v : v * saturation;
+    satLut[v] = y <= 0 ? 0 : y >= 255 ? 255 : Math.floor(y);
+  }
+  const dh = hue ?? 0;
+  for (let i = 0; i < image.length; i += 3) {
+    const r = image[i]!;
+    const g = image[i + 1]!;
+    const b = image[i + 2]!;
+    const v = Math.max(r, g, b);
+    const mn = Math.min(r, g, b);
+    const diff = v - mn;
+    let s = v === 0 ? 0 : Math.round((diff * 255) / v);
+    let h = 0;
+    if (diff !== 0) {
+      if (v === r) h = (60 * (g - b)) / diff;
+      else if (v === g) h = 120 + (60 * (b - r)) / diff;
+      else h = 240 + (60 * (r - g)) / diff;
+      if (h < 0) h += 360;
+    }
+    let h8 = Math.round(h / 2);
+    if (h8 >= 180) h8 -= 180;
+    s = satLut[s]!;
+    h8 = (((h8 + dh) % 180) + 180) % 180;
+    // HSV -> RGB (float, then rounded)
+    const hh = (h8 * 2) / 60;
+    const ss = s / 255;
+    const sector = Math.floor(hh) % 6;
+    const f = hh - Math.floor(hh);
+    const p = v * (1 - ss);
+    const q = v * (1 - ss * f);
+    const t = v * (1 - ss * (1 - f));
+    let R: number;
+    let G: number;
+    let B: number;
+    switch (sector) {
+      case 0:
+        R = v;
+        G = t;
+        B = p;
+        break;
+      case 1:
+        R = q;
+        G = v;
+        B = p;
+        break;
+      case 2:
+        R = p;
+        G = v;
+        B = t;
+        break;
+      case 3:
+        R = p;
+        G = q;
+        B = v;
+        break;
+      case 4:
+        R = t;
+        G = p;
+        B = v;
+        break;
+      default:
+        R = v;
+        G = p;
+        B = q;
+    }
+    image[i] = Math.round(R);
+    image[i + 1] = Math.round(G);
+    image[i + 2] = Math.round(B);
+  }
+}
+
+/**
+ * mmseg `PhotoMetricDistortion` on RGB bytes, in place: brightness, contrast (first or last, by a
+ * coin), saturation, hue; each applied with probability 0.5. Saturation and hue share one HSV
+ * round trip (mmseg does one each; results agree up to rounding). Returns what was drawn.
+ */
+export function photoMetricDistortion(
+  options: { image: Uint8Array; rng: Rng } & PhotoMetricDistortionOptions,
+): PhotoMetricDraw {
+  const d = drawPhotoMetric(options);
+  applyPhotoMetric({ image: options.image, draw: d });
+  return d;
+}
+
+/** Applies a `drawPhotoMetric` result in place. */
+export function applyPhotoMetric(options: { image: Uint8Array; draw: PhotoMetricDraw }): void {
+  const { image, draw: d } = options;
+  if (d.brightness !== null) convertInPlace(image, 1, d.brightness);
+  if (d.contrastFirst && d.contrast !== null) convertInPlace(image, d.contrast, 0);
+  if (d.saturation !== null || d.hue !== null) hsvInPlace(image, d.saturation, d.hue);
+  if (!d.contrastFirst && d.contrast !== null) convertInPlace(image, d.contrast, 0);
+}
+
+export interface NormalizeOptions {
+  mean?: readonly [number, number, number];
+  std?: readonly [number, number, number];
+}
+
+export const DEFAULT_NORMALIZE_OPTIONS = {
+  mean: [123.675, 116.28, 103.53] as readonly [number, number, number],
+  std: [58.395, 57.12, 57.375] as readonly [number, number, number],
+} as const;
+
+/** `(x - mean) / std` per RGB channel into float32 (optionally into `out` at `offset`). */
+export function normalizeImage(
+  options: { image: Uint8Array; out?: Float32Array; offset?: number } & NormalizeOptions,
+): Float32Array {
+  const mean = options.mean ?? DEFAULT_NORMALIZE_OPTIONS.mean;
+  const std = options.std ?? DEFAULT_NORMALIZE_OPTIONS.std;
+  if (mean.length !== 3 || std.length !== 3 || std.some((s) => !(s > 0))) {
+    throw new Error(
+      `normalizeImage: mean [${mean.join(', ')}] and std [${std.join(', ')}] must be 3 values, std > 0`,
+    );
+  }
+  const { image } = options;
+  const out = options.out ?? new Float32Array(image.length);
+  const off = options.offset ?? 0;
+  if (off + image.length > out.length) {
+    throw new Error(`normalizeImage: out has ${out.length} values, needs ${off + image.length}`);
+  }
+  const luts = [0, 1, 2].map((c) => {
+    const l = new Float32Array(256);
+    for (let v = 0; v < 256; v++) l[v] = (v - mean[c]!) / std[c]!;
+    return l;
+  });
+  const [l0, l1, l2] = luts as [Float32Array, Float32Array, Float32Array];
+  for (let i = 0; i < image.length; i += 3) {
+    out[off + i] = l0[image[i]!]!;
+    out[off + i + 1] = l1[image[i + 1]!]!;
+    out[off + i + 2] = l2[image[i + 2]!]!;
+  }
+  return out;
+}
+
+/**
+ * Pads a normalised float image (value `padValue`) and labels (`segPadValue`, 255) at the
+ * bottom/right to [height, width], like mmseg's SegDataPreProcessor.
+ */
+export function padSample(options: {
+  image: Float32Array;
+  labels: Uint8Array;
+  width: number;
+  height: number;
+  size: readonly [number, number];
+  padValue?: number;
+  segPadValue?: number;
+}): { image: Float32Array; labels: Uint8Array; width: number; height: number } {
+  const [H, W] = options.size;
+  const { width: w, height: h } = options;
+  if (w > W || h > H) throw new Error(`padSample: ${w}x${h} is larger than the pad size ${W}x${H}`);
+  if (w === W && h === H)
+    return { image: options.image, labels: options.labels, width: w, height: h };
+  const image = new Float32Array(W * H * 3).fill(options.padValue ?? 0);
+  const labels = new Uint8Array(W * H).fill(options.segPadValue ?? CELEBAMASK_IGNORE_INDEX);
+  for (let y = 0; y < h; y++) {
+    image.set(options.image.subarray(y * w * 3, (y + 1) * w * 3), y * W * 3);
+    labels.set(options.labels.subarray(y * w, (y + 1) * w), y * W);
+  }
+  return { image, labels, width: W, height: H };
+}
