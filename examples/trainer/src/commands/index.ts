@@ -1,14 +1,24 @@
 import { UsageError } from '../args.js';
 import { classWeightsCommand } from './class-weights.js';
+import { demoCommand } from './demo.js';
+import { evalCommand } from './eval.js';
 import { miouCommand } from './miou.js';
 import { paramsCommand } from './params.js';
+import { trainCommand } from './train.js';
 import type { Command } from './types.js';
 
 // Adding a command: create `commands/<name>.ts` exporting `export const <camelName>Command: Command`,
-// import it here and add it to COMMANDS (one line each, kept alphabetical).
+// import it here and add it to COMMANDS (one line each; demo/train/eval first, then alphabetical).
 
 /** Every `facepar` subcommand, in the order `facepar --help` lists them. */
-export const COMMANDS: readonly Command[] = [classWeightsCommand, miouCommand, paramsCommand];
+export const COMMANDS: readonly Command[] = [
+  demoCommand,
+  trainCommand,
+  evalCommand,
+  classWeightsCommand,
+  miouCommand,
+  paramsCommand,
+];
 
 /** Finds a command by name; an unknown name throws a `UsageError` listing the known ones. */
 export function findCommand(options: { name: string; commands?: readonly Command[] }): Command {

@@ -1,3 +1,4 @@
+import { inferSegmentation, modelPredictor } from '@facepar/heads';
 import { type ConfusionMatrix, createConfusionMatrix } from '@facepar/metrics';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -15,10 +16,10 @@ export interface PredictSampleOptions {
   flipPairs?: readonly (readonly [number, number])[] | null;
 }
 
-// TODO(move to @facepar/heads): use heads' `inferSegmentation` (whole + flip) once exported.
 /**
- * Class ids at the sample's own resolution: resize to the test scale, forward (inference
- * mode), softmax, bilinear back to the original size (half-pixel), argmax.
+ * Class ids at the sample's own resolution: resize to the test scale, heads'
+ * `inferSegmentation` (whole, softmax, optional flip), bilinear back to the original size
+ * (half-pixel, as mmseg's post-processing), argmax.
  */
 export function predictSample(options: PredictSampleOptions): Uint8Array {
   const { model, sample, resizeShort, resizeLong, mean, std, flipPairs } = options;
@@ -30,24 +31,14 @@ export function predictSample(options: PredictSampleOptions): Uint8Array {
   });
   const input = normalisedInput({ sample, scale, mean, std });
   const pred = tf.tidy(() => {
-    const forward = (x: tf.Tensor4D): tf.Tensor4D => {
-      const out = model.predict(x);
-      const logits = (Array.isArray(out) ? out[0] : out) as tf.Tensor4D;
-      const full = tf.image.resizeBilinear(logits, [sample.height, sample.width], false, true);
-      return tf.softmax(full, -1);
-    };
-    let probs = forward(input);
-    if (flipPairs) {
-      const numClasses = probs.shape[3];
-      const perm = Array.from({ length: numClasses }, (_, i) => i);
-      for (const [a, b] of flipPairs) {
-        perm[a] = b;
-        perm[b] = a;
-      }
-      const back = tf.gather(tf.reverse(forward(tf.reverse(input, 2)), 2), perm, 3) as tf.Tensor4D;
-      probs = tf.div(tf.add(probs, back), 2);
-    }
-    return tf.cast(tf.argMax(probs, 3), 'int32');
+    const probs = inferSegmentation({
+      predict: modelPredictor(model),
+      images: input,
+      flip: flipPairs != null,
+      flipPairs: flipPairs ?? [],
+    });
+    const full = tf.image.resizeBilinear(probs, [sample.height, sample.width], false, true);
+    return tf.cast(tf.argMax(full, 3), 'int32');
   });
   input.dispose();
   const ids = pred.dataSync();

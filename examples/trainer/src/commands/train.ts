@@ -1,0 +1,227 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DATASET_LAYOUTS } from '@facepar/celebamask-data';
+import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.js';
+import { applyConfigOverrides, getTrainConfig, listTrainConfigs } from '../configs/index.js';
+import type { TrainConfig } from '../configs/types.js';
+import { loadSamples } from '../data/load-samples.js';
+import type { Sample } from '../data/sample-batches.js';
+import { syntheticSamples } from '../data/synthetic-samples.js';
+import { readCheckpointPointers } from '../run/checkpoint.js';
+import { evaluateReport, writeCurves, writeRunReport } from '../train/run-report.js';
+import { trainSegmentor } from '../train/train-segmentor.js';
+import { defaultWorkDir, requireDir, setupBackend, withInterrupt } from './shared.js';
+import type { Command } from './types.js';
+
+const NAME = 'train';
+
+const USAGE = `Usage: facepar train --config NAME --data DIR [flags]
+
+Trains a segmentor with a named config (${listTrainConfigs().join(', ')}), logging to
+<work-dir>/log.jsonl, checkpointing atomically (Ctrl-C saves one), evaluating mIoU on the
+held-out samples, and writing curves.svg/png and the per-class table at the end.
+
+Flags:
+  --config NAME      ${listTrainConfigs().join(' | ')}
+  --data DIR         dataset root (course layout <split>/images + <split>/masks, course2022,
+                     or official); 'synthetic' generates faces in memory
+  --layout L         auto (default) | ${DATASET_LAYOUTS.join(' | ')}
+  --split NAME       training split folder (default train)
+  --val-split NAME   evaluation split folder (default: val when it exists)
+  --holdout N        hold out the last N training samples (by id) for evaluation instead
+                     (synthetic: the number of evaluation faces, default 40)
+  --backend B        auto (default) | tensorflow | webgpu | wasm | cpu
+  --work-dir DIR     run folder (default runs/<config>-<timestamp>)
+  --iters N          override the number of iterations (the poly LR follows)
+  --batch N          override the batch size
+  --crop N           override the square crop size (the resize scale follows)
+  --eval-every N     override the evaluation period (0 = only at the end)
+  --resume           continue the run in --work-dir from its latest checkpoint`;
+
+export interface TrainCommandOptions {
+  out?: (line: string) => void;
+  stream?: { write(s: string): unknown; isTTY?: boolean };
+}
+
+export function createTrainCommand(options: TrainCommandOptions = {}): Command {
+  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  return {
+    name: NAME,
+    summary: 'train a segmentor with a named config (logs, curves, checkpoints, --resume)',
+    usage: USAGE,
+    run: (argv) => runTrain({ argv, out, stream: options.stream }),
+  };
+}
+
+export const trainCommand: Command = createTrainCommand();
+
+/** Training and evaluation samples for a config from the flags. */
+async function loadTrainData(options: {
+  config: TrainConfig;
+  data: string;
+  layout: (typeof DATASET_LAYOUTS)[number] | 'auto';
+  split: string;
+  valSplit: string | undefined;
+  holdout: number | undefined;
+  out: (line: string) => void;
+}): Promise<{ train: Sample[]; val: Sample[] }> {
+  const { config, data, layout, split, valSplit, holdout, out } = options;
+  if (data === 'synthetic') {
+    const size = Math.max(64, config.data.resizeShort);
+    const nVal = holdout ?? 40;
+    const all = syntheticSamples({ count: 200 + nVal, size, seed: config.seed });
+    return { train: all.slice(0, 200), val: all.slice(200) };
+  }
+  requireDir({
+    command: NAME,
+    flag: 'data',
+    path: data,
+    hint: "pass a dataset root, or 'synthetic'",
+  });
+  const maxShort = Math.ceil(config.data.resizeShort * config.data.ratioRange[1]);
+  out(`reading ${data} (${split}) ...`);
+  const all = await loadSamples({ root: data, layout, split, maxShort });
+  if (holdout !== undefined) {
+    if (holdout >= all.length) {
+      throw new UsageError(
+        `${NAME}: --holdout ${holdout} leaves no training samples (the split has ${all.length})`,
+      );
+    }
+    return { train: all.slice(0, all.length - holdout), val: all.slice(all.length - holdout) };
+  }
+  const vs = valSplit ?? (existsSync(join(data, 'val')) ? 'val' : undefined);
+  const val = vs ? await loadSamples({ root: data, layout, split: vs }) : [];
+  if (!vs) out('no val split and no --holdout: training without evaluation');
+  return { train: all, val };
+}
+
+async function runTrain(options: {
+  argv: readonly string[];
+  out: (line: string) => void;
+  stream?: TrainCommandOptions['stream'];
+}): Promise<number> {
+  const { argv, out } = options;
+  const { values } = parseFlags({
+    command: NAME,
+    argv,
+    flags: {
+      config: { type: 'string' },
+      data: { type: 'string' },
+      layout: { type: 'string' },
+      split: { type: 'string' },
+      'val-split': { type: 'string' },
+      holdout: { type: 'string' },
+      backend: { type: 'string' },
+      'work-dir': { type: 'string' },
+      iters: { type: 'string' },
+      batch: { type: 'string' },
+      crop: { type: 'string' },
+      'eval-every': { type: 'string' },
+      resume: { type: 'boolean' },
+    },
+  });
+  const configName = requireFlag({
+    command: NAME,
+    flag: 'config',
+    value: values.config,
+    hint: listTrainConfigs().join(', '),
+  });
+  const data = requireFlag({
+    command: NAME,
+    flag: 'data',
+    value: values.data,
+    hint: "a dataset root, or 'synthetic'",
+  });
+  const layout =
+    choiceFlag({
+      command: NAME,
+      flag: 'layout',
+      value: values.layout,
+      allowed: ['auto', ...DATASET_LAYOUTS] as const,
+    }) ?? 'auto';
+  let base: TrainConfig;
+  try {
+    base = getTrainConfig(configName);
+  } catch (error) {
+    throw new UsageError(`${NAME}: --config: ${(error as Error).message}`);
+  }
+  const config = applyConfigOverrides({
+    config: base,
+    overrides: {
+      iters: intFlag({ command: NAME, flag: 'iters', value: values.iters }),
+      batch: intFlag({ command: NAME, flag: 'batch', value: values.batch }),
+      crop: intFlag({ command: NAME, flag: 'crop', value: values.crop, min: 8 }),
+      evalEvery: intFlag({
+        command: NAME,
+        flag: 'eval-every',
+        value: values['eval-every'],
+        min: 0,
+      }),
+    },
+  });
+  const holdout = intFlag({ command: NAME, flag: 'holdout', value: values.holdout });
+  const resume = values.resume === true;
+  if (resume && !values['work-dir']) {
+    throw new UsageError(`${NAME}: --resume needs --work-dir (the run folder to continue)`);
+  }
+  const workDir = values['work-dir'] ?? defaultWorkDir({ name: config.name });
+  if (resume && !readCheckpointPointers({ workDir }).latest) {
+    throw new Error(
+      `${NAME}: --resume: no checkpoint in '${workDir}' (expected ${join(workDir, 'checkpoints', 'latest.json')}); drop --resume to start a new run`,
+    );
+  }
+  if (!resume && readCheckpointPointers({ workDir }).latest) {
+    throw new UsageError(
+      `${NAME}: '${workDir}' already holds a run; pass --resume to continue it or choose another --work-dir`,
+    );
+  }
+
+  await setupBackend({ command: NAME, value: values.backend, out });
+  const { train, val } = await loadTrainData({
+    config,
+    data,
+    layout,
+    split: values.split ?? 'train',
+    valSplit: values['val-split'],
+    holdout,
+    out,
+  });
+  out(
+    `config ${config.name}: ${config.model}, ${config.schedule.maxIters} iterations, batch ${config.data.batchSize}, crop ${config.data.cropSize.join('x')}; ${train.length} training / ${val.length} evaluation samples; run folder ${workDir}`,
+  );
+  const t0 = performance.now();
+  const run = await withInterrupt({
+    out,
+    fn: (signal) =>
+      trainSegmentor({ config, train, val, workDir, resume, signal, stream: options.stream }),
+  });
+  try {
+    if (run.stoppedBy === 'interrupted') {
+      out(
+        `stopped at iteration ${run.iter}; continue with: facepar train --config ${configName} --data ${data} --work-dir ${workDir} --resume`,
+      );
+      return 130;
+    }
+    if (val.length > 0) {
+      const report = evaluateReport({ model: run.model, config, samples: val });
+      await writeRunReport({
+        workDir,
+        report,
+        title: `facepar train --config ${config.name}`,
+        extra: { iter: run.iter },
+      });
+      out(report.table);
+      out(
+        `mIoU ${(report.mIoU * 100).toFixed(2)}  face mean-F1 ${(report.meanF1 * 100).toFixed(2)}  (${val.length} held-out samples)`,
+      );
+    } else {
+      await writeCurves({ workDir, title: `facepar train --config ${config.name}` });
+    }
+    out(
+      `done: ${run.iter} iterations in ${((performance.now() - t0) / 1000).toFixed(1)} s; checkpoint ${run.lastCheckpoint}`,
+    );
+    return 0;
+  } finally {
+    run.dispose();
+  }
+}
