@@ -5,6 +5,7 @@ import { describeWithSharedData } from '@facepar/test-utils';
 import { encode } from 'fast-png';
 import { afterAll, describe, expect, it } from 'vitest';
 import { computeMetrics } from './compute-metrics.js';
+import { ConfusionMatrix } from './confusion-matrix.js';
 import { evaluateMaskFolders } from './evaluate-mask-folders.js';
 import { CELEBAMASK_PALETTE, decodeLabelPng, encodeLabelPng } from './labels/index.js';
 
@@ -194,5 +195,38 @@ describeWithSharedData('evaluateMaskFolders on real CelebAMask-HQ masks', 'data'
     expect(m.mIoU).toBeCloseTo(ref, 12);
     expect(m.mIoU).toBeGreaterThan(0.3);
     expect(m.mIoU).toBeLessThan(0.95);
+  }, 60_000);
+
+  it('every mask against its horizontal flip matches the torch reference (scripts/flip_reference.py)', () => {
+    const ref = JSON.parse(
+      fs.readFileSync(
+        new URL('./fixtures/celebamask-mini-flip-reference.json', import.meta.url),
+        'utf8',
+      ),
+    ) as {
+      files: number;
+      mIoU: number;
+      aAcc: number;
+      meanF1Foreground: number;
+      iou: (number | null)[];
+    };
+    const files = fs
+      .readdirSync(masks)
+      .filter((f) => f.endsWith('.png'))
+      .sort();
+    expect(files.length).toBe(ref.files);
+    const cm = new ConfusionMatrix({ numClasses: 19 });
+    for (const f of files) {
+      const gt = decodeLabelPng(fs.readFileSync(path.join(masks, f)));
+      cm.update({ pred: flipHorizontal(gt.labels, gt.width, gt.height), gt: gt.labels });
+    }
+    const m = computeMetrics(cm);
+    expect(m.mIoU).toBeCloseTo(ref.mIoU, 12);
+    expect(m.aAcc).toBeCloseTo(ref.aAcc, 12);
+    expect(computeMetrics(cm, { excludeClasses: [0] }).mF1).toBeCloseTo(ref.meanF1Foreground, 12);
+    ref.iou.forEach((v, c) => {
+      if (v === null) expect(m.perClass.iou[c]).toBeNaN();
+      else expect(m.perClass.iou[c], `class ${c}`).toBeCloseTo(v, 12);
+    });
   }, 60_000);
 });
