@@ -19,6 +19,24 @@ export {
   registerWasmTrainingKernels,
   WASM_TRAINING_KERNELS,
 } from './kernels/wasm-training-kernels.js';
+export {
+  autoChoice,
+  BACKEND_NAMES,
+  DEFAULT_INIT_BACKEND_OPTIONS,
+  formatBackendTable,
+  initBackend,
+  isSoftwareAdapter,
+  listBackends,
+  resolveInitBackendOptions,
+  TFJS_NODE_OPT_IN,
+} from './backend/init-backend.js';
+export type {
+  BackendCandidate,
+  BackendChoice,
+  BackendName,
+  BackendReport,
+  InitBackendOptions,
+} from './backend/init-backend.js';
 
 // Layers and ConvModule builders (part B)
 import './layers/register-layers.js';

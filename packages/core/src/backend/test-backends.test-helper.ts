@@ -14,4 +14,7 @@ export async function useBackend(name: TestBackend): Promise<void> {
   }
   const ok = await tf.setBackend(name);
   if (!ok || tf.getBackend() !== name) throw new Error(`backend '${name}' failed to initialise`);
+  // Keep test output free of tfjs-backend-cpu's "running TensorFlow.js in Node.js" banner.
+  const cpu = tf.engine().registry.cpu as { firstUse?: boolean } | undefined;
+  if (cpu !== undefined) cpu.firstUse = false;
 }
