@@ -73,6 +73,21 @@ export function resolveDiceLossOptions(options: DiceLossOptions = {}): ResolvedD
 export function diceLoss(
   logits: tf.Tensor4D,
   labels: tf.Tensor3D,
+  options?: DiceLossOptions & { reduction?: Exclude<ClassReduction, 'none'> },
+): tf.Scalar;
+export function diceLoss(
+  logits: tf.Tensor4D,
+  labels: tf.Tensor3D,
+  options: DiceLossOptions & { reduction: 'none' },
+): tf.Tensor1D;
+export function diceLoss(
+  logits: tf.Tensor4D,
+  labels: tf.Tensor3D,
+  options?: DiceLossOptions,
+): tf.Tensor;
+export function diceLoss(
+  logits: tf.Tensor4D,
+  labels: tf.Tensor3D,
   options: DiceLossOptions = {},
 ): tf.Tensor {
   const o = resolveDiceLossOptions(options);

@@ -75,6 +75,21 @@ export function resolveFocalLossOptions(options: FocalLossOptions = {}): Resolve
 export function focalLoss(
   logits: tf.Tensor4D,
   labels: tf.Tensor3D,
+  options?: FocalLossOptions & { reduction?: Exclude<PixelReduction, 'none'> },
+): tf.Scalar;
+export function focalLoss(
+  logits: tf.Tensor4D,
+  labels: tf.Tensor3D,
+  options: FocalLossOptions & { reduction: 'none' },
+): tf.Tensor3D;
+export function focalLoss(
+  logits: tf.Tensor4D,
+  labels: tf.Tensor3D,
+  options?: FocalLossOptions,
+): tf.Tensor;
+export function focalLoss(
+  logits: tf.Tensor4D,
+  labels: tf.Tensor3D,
   options: FocalLossOptions = {},
 ): tf.Tensor {
   const o = resolveFocalLossOptions(options);

@@ -116,6 +116,21 @@ function lovaszRows(errors: tf.Tensor2D, fg: tf.Tensor2D, valid: tf.Tensor2D): t
 export function lovaszSoftmaxLoss(
   logits: tf.Tensor4D,
   labels: tf.Tensor3D,
+  options?: LovaszSoftmaxLossOptions & { reduction?: Exclude<ClassReduction, 'none'> },
+): tf.Scalar;
+export function lovaszSoftmaxLoss(
+  logits: tf.Tensor4D,
+  labels: tf.Tensor3D,
+  options: LovaszSoftmaxLossOptions & { reduction: 'none' },
+): tf.Tensor;
+export function lovaszSoftmaxLoss(
+  logits: tf.Tensor4D,
+  labels: tf.Tensor3D,
+  options?: LovaszSoftmaxLossOptions,
+): tf.Tensor;
+export function lovaszSoftmaxLoss(
+  logits: tf.Tensor4D,
+  labels: tf.Tensor3D,
   options: LovaszSoftmaxLossOptions = {},
 ): tf.Tensor {
   const o = resolveLovaszSoftmaxLossOptions(options);
