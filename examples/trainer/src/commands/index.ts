@@ -1,4 +1,5 @@
 import { UsageError } from '../args.js';
+import { backendsCommand } from './backends.js';
 import { classWeightsCommand } from './class-weights.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
@@ -15,6 +16,7 @@ export const COMMANDS: readonly Command[] = [
   demoCommand,
   trainCommand,
   evalCommand,
+  backendsCommand,
   classWeightsCommand,
   miouCommand,
   paramsCommand,
