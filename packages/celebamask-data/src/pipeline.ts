@@ -15,8 +15,8 @@ import {
   flipLabels,
   flipSample,
   normalizeImage,
+  normalizePadInto,
   type PhotoMetricDistortionOptions,
-  padSample,
   randomCropBox,
   randomResizeSize,
   resizeLabelsCentred,
@@ -150,16 +150,24 @@ function finish(sample: SegSample, o: ResolvedTrainPipelineOptions, rng: Rng): T
   if (o.photoMetric !== null) {
     applyPhotoMetric({ image: sample.image, draw: drawPhotoMetric({ rng, ...o.photoMetric }) });
   }
-  const image = normalizeImage({ image: sample.image, mean: o.mean, std: o.std });
-  return padSample({
-    image,
+  const [H, W] = o.cropSize;
+  const image = new Float32Array(W * H * 3);
+  const labels = new Uint8Array(W * H);
+  normalizePadInto({
+    image: sample.image,
     labels: sample.labels,
     width: sample.width,
     height: sample.height,
-    size: o.cropSize,
+    outImage: image,
+    outLabels: labels,
+    outWidth: W,
+    outHeight: H,
+    mean: o.mean,
+    std: o.std,
     padValue: 0,
     segPadValue: o.ignoreIndex,
   });
+  return { image, labels, width: W, height: H };
 }
 
 /**

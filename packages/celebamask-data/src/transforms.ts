@@ -375,9 +375,22 @@ function convertInPlace(image: Uint8Array, alpha: number, beta: number): void {
   for (let i = 0; i < image.length; i++) image[i] = lut[image[i]!]!;
 }
 
+// OpenCV's fixed-point tables for 8-bit RGB -> HSV (H in 0..179), so S and H match cv2 exactly.
+const HSV_SHIFT = 12;
+const SDIV = new Int32Array(256);
+const HDIV = new Int32Array(256);
+for (let i = 1; i < 256; i++) {
+  SDIV[i] = Math.round((255 << HSV_SHIFT) / i);
+  HDIV[i] = Math.round((180 << HSV_SHIFT) / (6 * i));
+}
+// cv2 HSV2RGB sector table: indices into [v, p, q, t] for (b, g, r)
+const SECTOR_B = [1, 1, 3, 0, 0, 2];
+const SECTOR_G = [3, 0, 0, 2, 1, 1];
+const SECTOR_R = [0, 2, 1, 1, 3, 0];
+
 /**
- * Saturation scale and hue shift through 8-bit HSV (OpenCV convention: H in 0..179, S and V in
- * 0..255), one RGB→HSV→RGB round trip per pixel.
+ * Saturation scale and hue shift through 8-bit HSV with OpenCV's arithmetic (H in 0..179, S and
+ * V in 0..255), one RGB→HSV→RGB round trip per pixel.
  */
 function hsvInPlace(image: Uint8Array, saturation: number | null, hue: number | null): void {
   const satLut = new Uint8Array(256);
@@ -386,70 +399,51 @@ function hsvInPlace(image: Uint8Array, saturation: number | null, hue: number | 
     satLut[v] = y <= 0 ? 0 : y >= 255 ? 255 : Math.floor(y);
   }
   const dh = hue ?? 0;
+  const tab = new Float64Array(4);
+  const hscale = 6 / 180;
   for (let i = 0; i < image.length; i += 3) {
     const r = image[i]!;
     const g = image[i + 1]!;
     const b = image[i + 2]!;
-    const v = Math.max(r, g, b);
-    const mn = Math.min(r, g, b);
+    let v = r;
+    if (g > v) v = g;
+    if (b > v) v = b;
+    let mn = r;
+    if (g < mn) mn = g;
+    if (b < mn) mn = b;
     const diff = v - mn;
-    let s = v === 0 ? 0 : Math.round((diff * 255) / v);
-    let h = 0;
-    if (diff !== 0) {
-      if (v === r) h = (60 * (g - b)) / diff;
-      else if (v === g) h = 120 + (60 * (b - r)) / diff;
-      else h = 240 + (60 * (r - g)) / diff;
-      if (h < 0) h += 360;
+    const s0 = (diff * SDIV[v]! + (1 << (HSV_SHIFT - 1))) >> HSV_SHIFT;
+    let h: number;
+    if (v === r) h = g - b;
+    else if (v === g) h = b - r + 2 * diff;
+    else h = r - g + 4 * diff;
+    h = (h * HDIV[diff]! + (1 << (HSV_SHIFT - 1))) >> HSV_SHIFT;
+    if (h < 0) h += 180;
+    h = (h + dh) % 180;
+    if (h < 0) h += 180;
+    const s = satLut[s0]!;
+    if (s === 0) {
+      image[i] = v;
+      image[i + 1] = v;
+      image[i + 2] = v;
+      continue;
     }
-    let h8 = Math.round(h / 2);
-    if (h8 >= 180) h8 -= 180;
-    s = satLut[s]!;
-    h8 = (((h8 + dh) % 180) + 180) % 180;
-    // HSV -> RGB (float, then rounded)
-    const hh = (h8 * 2) / 60;
+    // cv2 HSV2RGB_f on (h * 6/180, s/255, v/255), then rounded back to bytes
+    let hh = h * hscale;
+    let sector = Math.floor(hh);
+    hh -= sector;
+    if (sector >= 6) {
+      sector = 0;
+      hh = 0;
+    }
     const ss = s / 255;
-    const sector = Math.floor(hh) % 6;
-    const f = hh - Math.floor(hh);
-    const p = v * (1 - ss);
-    const q = v * (1 - ss * f);
-    const t = v * (1 - ss * (1 - f));
-    let R: number;
-    let G: number;
-    let B: number;
-    switch (sector) {
-      case 0:
-        R = v;
-        G = t;
-        B = p;
-        break;
-      case 1:
-        R = q;
-        G = v;
-        B = p;
-        break;
-      case 2:
-        R = p;
-        G = v;
-        B = t;
-        break;
-      case 3:
-        R = p;
-        G = q;
-        B = v;
-        break;
-      case 4:
-        R = t;
-        G = p;
-        B = v;
-        break;
-      default:
-        R = v;
-        G = p;
-        B = q;
-    }
-    image[i] = Math.round(R);
-    image[i + 1] = Math.round(G);
-    image[i + 2] = Math.round(B);
+    tab[0] = v;
+    tab[1] = v * (1 - ss);
+    tab[2] = v * (1 - ss * hh);
+    tab[3] = v * (1 - ss * (1 - hh));
+    image[i] = Math.round(tab[SECTOR_R[sector]!]!);
+    image[i + 1] = Math.round(tab[SECTOR_G[sector]!]!);
+    image[i + 2] = Math.round(tab[SECTOR_B[sector]!]!);
   }
 }
 
@@ -514,6 +508,76 @@ export function normalizeImage(
     out[off + i + 2] = l2[image[i + 2]!]!;
   }
   return out;
+}
+
+/**
+ * Normalises an RGB byte image into a float32 buffer of [outHeight, outWidth] at `offset`
+ * (top-left aligned) and fills the rest with `padValue`; labels likewise with `segPadValue`.
+ * One pass, no intermediate copies (used for batches).
+ */
+export function normalizePadInto(options: {
+  image: Uint8Array;
+  labels: Uint8Array;
+  width: number;
+  height: number;
+  outImage: Float32Array;
+  outLabels: Uint8Array | Int32Array;
+  outWidth: number;
+  outHeight: number;
+  imageOffset?: number;
+  labelOffset?: number;
+  mean?: readonly [number, number, number];
+  std?: readonly [number, number, number];
+  padValue?: number;
+  segPadValue?: number;
+}): void {
+  const mean = options.mean ?? DEFAULT_NORMALIZE_OPTIONS.mean;
+  const std = options.std ?? DEFAULT_NORMALIZE_OPTIONS.std;
+  const {
+    image,
+    labels,
+    width: w,
+    height: h,
+    outImage,
+    outLabels,
+    outWidth: W,
+    outHeight: H,
+  } = options;
+  if (w > W || h > H) throw new Error(`normalizePadInto: ${w}x${h} is larger than ${W}x${H}`);
+  const io = options.imageOffset ?? 0;
+  const lo = options.labelOffset ?? 0;
+  if (io + W * H * 3 > outImage.length || lo + W * H > outLabels.length) {
+    throw new Error('normalizePadInto: output buffers are too small');
+  }
+  const pad = options.padValue ?? 0;
+  const segPad = options.segPadValue ?? CELEBAMASK_IGNORE_INDEX;
+  const l0 = new Float32Array(256);
+  const l1 = new Float32Array(256);
+  const l2 = new Float32Array(256);
+  for (let v = 0; v < 256; v++) {
+    l0[v] = (v - mean[0]) / std[0];
+    l1[v] = (v - mean[1]) / std[1];
+    l2[v] = (v - mean[2]) / std[2];
+  }
+  for (let y = 0; y < h; y++) {
+    let src = y * w * 3;
+    let dst = io + y * W * 3;
+    for (let x = 0; x < w; x++) {
+      outImage[dst] = l0[image[src]!]!;
+      outImage[dst + 1] = l1[image[src + 1]!]!;
+      outImage[dst + 2] = l2[image[src + 2]!]!;
+      src += 3;
+      dst += 3;
+    }
+    if (w < W) outImage.fill(pad, io + (y * W + w) * 3, io + (y + 1) * W * 3);
+    const lrow = lo + y * W;
+    outLabels.set(labels.subarray(y * w, (y + 1) * w), lrow);
+    if (w < W) outLabels.fill(segPad, lrow + w, lrow + W);
+  }
+  if (h < H) {
+    outImage.fill(pad, io + h * W * 3, io + H * W * 3);
+    outLabels.fill(segPad, lo + h * W, lo + H * W);
+  }
 }
 
 /**
