@@ -153,9 +153,10 @@ export function classWeightsFromCounts(
 }
 
 /**
- * Per-class pixel counts (classes 0..18, CelebAMask-HQ order) over the 5000 training masks
- * (512×512, 1 310 720 000 pixels) of the NTU AI6126 face-parsing dataset, as given in the
- * face-parsing project report whose Table 2 lists {@link REPORT_CLASS_WEIGHTS}.
+ * Per-class pixel counts (classes 0..18, CelebAMask-HQ order) from the face-parsing project
+ * report whose Table 2 lists {@link REPORT_CLASS_WEIGHTS} (as quoted in facepar issue 5). They
+ * sum to exactly 5000 × 512 × 512 = 1 310 720 000 pixels: 5000 masks of 512×512, which fits the
+ * NTU AI6126 course release of CelebAMask-HQ with 5000 training pairs.
  */
 export const REPORT_PIXEL_COUNTS: readonly number[] = Object.freeze([
   375099645, 333172471, 27015905, 3467864, 2937773, 2928618, 5572580, 5433404, 6164110, 5049695,
