@@ -385,3 +385,16 @@ describe('ConfusionMatrix.updateFromTensors', () => {
     tf.dispose([gt, logits, labels, wrong]);
   });
 });
+
+describe('no tfjs on the typed-array path', () => {
+  it('no library source file imports tfjs statically (only updateFromTensors loads it)', () => {
+    const dir = new URL('./', import.meta.url);
+    const files = fs.readdirSync(dir, { recursive: true }) as string[];
+    const sources = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+    expect(sources.length).toBeGreaterThan(5);
+    const offenders = sources.filter((f) =>
+      /^\s*import\s[^;]*from\s+['"]@tensorflow\//m.test(fs.readFileSync(new URL(f, dir), 'utf8')),
+    );
+    expect(offenders).toEqual([]);
+  });
+});

@@ -177,7 +177,16 @@ export class ConfusionMatrix {
    * the caller; every intermediate tensor is disposed.
    */
   async updateFromTensors({ pred, gt }: TensorUpdateOptions): Promise<this> {
-    const tf = await import('@tensorflow/tfjs-core');
+    let tf: typeof import('@tensorflow/tfjs-core');
+    try {
+      tf = await import('@tensorflow/tfjs-core');
+    } catch (err) {
+      throw new Error(
+        `updateFromTensors needs @tensorflow/tfjs-core, an optional peer dependency of @facepar/metrics: ${
+          err instanceof Error ? err.message : String(err)
+        }`,
+      );
+    }
     const p = pred as unknown as import('@tensorflow/tfjs-core').Tensor;
     const g = gt as unknown as import('@tensorflow/tfjs-core').Tensor;
     const logits = p.rank === g.rank + 1;
