@@ -1,9 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { intFlag, parseFlags } from '../args.js';
 import { applyConfigOverrides, getTrainConfig } from '../configs/index.js';
 import { syntheticSamples } from '../data/synthetic-samples.js';
-import { readCheckpointPointers } from '../run/checkpoint.js';
+import { loadCheckpoint, readCheckpointPointers } from '../run/checkpoint.js';
+import type { TrainConfig } from '../configs/types.js';
 import { formatDuration } from '../run/progress.js';
 import {
   evaluateReport,
@@ -11,7 +12,7 @@ import {
   writePredictionPngs,
   writeRunReport,
 } from '../train/run-report.js';
-import { trainSegmentor } from '../train/train-segmentor.js';
+import { probeIterationSeconds, trainSegmentor } from '../train/train-segmentor.js';
 import { defaultWorkDir, setupBackend, withInterrupt } from './shared.js';
 import type { Command } from './types.js';
 import { UsageError } from '../args.js';
@@ -19,7 +20,15 @@ import { UsageError } from '../args.js';
 const NAME = 'demo';
 
 /** Demo data sizes (overridable for quick checks). */
-export const DEFAULT_DEMO_OPTIONS = { train: 320, val: 40, size: 128, predictions: 6 } as const;
+export const DEFAULT_DEMO_OPTIONS = {
+  train: 320,
+  val: 40,
+  size: 128,
+  predictions: 6,
+  /** Training-time budget; the iteration count is fitted to it (at least `minIters`). */
+  minutes: 7,
+  minIters: 50,
+} as const;
 
 const USAGE = `Usage: facepar demo [flags]
 
@@ -31,7 +40,10 @@ evaluates, and writes a run folder: log.jsonl, curves.svg/png, checkpoints/, met
 Flags:
   --work-dir DIR   run folder (default runs/demo-<timestamp>)
   --backend B      auto (default) | tensorflow | webgpu | wasm | cpu
-  --iters N        iterations (default: the demo config's)
+  --minutes M      training-time budget in minutes (default ${DEFAULT_DEMO_OPTIONS.minutes}): a 4-iteration probe
+                   measures the speed and the iteration count is fitted to the budget
+                   (between ${DEFAULT_DEMO_OPTIONS.minIters} and the config's ceiling of ${getTrainConfig('demo').schedule.maxIters})
+  --iters N        fixed iteration count instead of the budget
   --train N        number of synthetic training faces
   --val N          number of synthetic validation faces
   --resume         continue an interrupted demo in --work-dir`;
@@ -67,6 +79,7 @@ async function runDemo(options: {
       'work-dir': { type: 'string' },
       backend: { type: 'string' },
       iters: { type: 'string' },
+      minutes: { type: 'string' },
       train: { type: 'string' },
       val: { type: 'string' },
       resume: { type: 'boolean' },
@@ -76,10 +89,14 @@ async function runDemo(options: {
     intFlag({ command: NAME, flag: 'train', value: values.train }) ?? DEFAULT_DEMO_OPTIONS.train;
   const nVal =
     intFlag({ command: NAME, flag: 'val', value: values.val }) ?? DEFAULT_DEMO_OPTIONS.val;
-  const config = applyConfigOverrides({
-    config: getTrainConfig('demo'),
-    overrides: { iters: intFlag({ command: NAME, flag: 'iters', value: values.iters }) },
-  });
+  const fixedIters = intFlag({ command: NAME, flag: 'iters', value: values.iters });
+  const minutes =
+    values.minutes === undefined ? DEFAULT_DEMO_OPTIONS.minutes : Number(values.minutes);
+  if (!(minutes > 0 && minutes <= 24 * 60)) {
+    throw new UsageError(
+      `${NAME}: --minutes must be a number in (0, 1440], got '${values.minutes}'`,
+    );
+  }
   const resume = values.resume === true;
   if (resume && !values['work-dir']) {
     throw new UsageError(`${NAME}: --resume needs --work-dir (the demo run folder to continue)`);
@@ -93,12 +110,39 @@ async function runDemo(options: {
   await setupBackend({ command: NAME, value: values.backend, out });
 
   const size = DEFAULT_DEMO_OPTIONS.size;
-  const samples = syntheticSamples({ count: nTrain + nVal, size, seed: config.seed });
+  const samples = syntheticSamples({
+    count: nTrain + nVal,
+    size,
+    seed: getTrainConfig('demo').seed,
+  });
   const train = samples.slice(0, nTrain);
   const val = samples.slice(nTrain);
   out(
     `synthesised ${nTrain} training + ${nVal} validation faces at ${size} px in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
+  let config: TrainConfig;
+  if (resume) {
+    config = loadCheckpoint<{ config: TrainConfig }>({ path: workDir }).state.config;
+  } else {
+    const base = getTrainConfig('demo');
+    let iters = fixedIters;
+    if (iters === undefined) {
+      const probeDir = join(workDir, '.probe');
+      const seconds = await probeIterationSeconds({ config: base, train, workDir: probeDir });
+      rmSync(probeDir, { recursive: true, force: true });
+      iters = Math.max(
+        DEFAULT_DEMO_OPTIONS.minIters,
+        Math.min(base.schedule.maxIters, Math.floor((minutes * 60) / seconds)),
+      );
+      out(
+        `probe: ${seconds.toFixed(2)} s/iteration -> ${iters} iterations fit the ${minutes}-minute budget`,
+      );
+    }
+    config = applyConfigOverrides({
+      config: base,
+      overrides: { iters, evalEvery: Math.max(1, Math.ceil(iters / 5)) },
+    });
+  }
   out(
     `training '${config.name}' (${config.model}): ${config.schedule.maxIters} iterations, batch ${config.data.batchSize}, crop ${config.data.cropSize.join('x')}; run folder ${workDir}`,
   );

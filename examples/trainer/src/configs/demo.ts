@@ -1,6 +1,9 @@
 import type { TrainConfig } from './types.js';
 
-/** `facepar demo`: the thin CPU preset on 128-px synthetic faces, minutes on a 2-core CPU. */
+/**
+ * `facepar demo`: the thin CPU preset on 128-px synthetic faces, minutes on a 2-core CPU.
+ * `maxIters` is the ceiling; the demo command fits the count to its time budget.
+ */
 export const DEMO_CONFIG: TrainConfig = {
   name: 'demo',
   description:
@@ -8,7 +11,7 @@ export const DEMO_CONFIG: TrainConfig = {
   model: 'deeplabv3plus_r18-d16-thin',
   numClasses: 19,
   data: {
-    batchSize: 8,
+    batchSize: 4,
     cropSize: [96, 96],
     resizeShort: 128,
     resizeLong: 512,
@@ -22,6 +25,6 @@ export const DEMO_CONFIG: TrainConfig = {
   schedule: { maxIters: 600, power: 0.9, minLr: 1e-4 },
   logEvery: 10,
   checkpointEvery: 200,
-  evalEvery: 200,
+  evalEvery: 100,
   seed: 0,
 };

@@ -141,3 +141,64 @@ export async function trainSegmentor(
     throw error;
   }
 }
+
+/**
+ * Seconds per training iteration of a config on the current backend, measured on a throwaway
+ * model (the first iteration, which compiles kernels, is not counted).
+ */
+export async function probeIterationSeconds(options: {
+  config: TrainConfig;
+  train: readonly Sample[];
+  workDir: string;
+  steps?: number;
+}): Promise<number> {
+  const { config, train, workDir, steps = 4 } = options;
+  const probe = { ...structuredClone(config), evalEvery: 0 } as TrainConfig;
+  probe.schedule.maxIters = steps;
+  probe.checkpointEvery = 1_000_000;
+  const times: number[] = [];
+  const t0 = performance.now();
+  const segmentor = createSegmentor({
+    model: probe.model,
+    numClasses: probe.numClasses,
+    seed: probe.seed,
+  });
+  const optimizer = createSgd({
+    lr: probe.optimizer.lr,
+    momentum: probe.optimizer.momentum,
+    weightDecay: probe.optimizer.weightDecay,
+  });
+  try {
+    const spec = getSegmentorSpec(probe.model);
+    await runTrainLoop({
+      model: segmentor.model,
+      computeLoss: createSegmentorLoss({
+        config: probe,
+        numAuxHeads: segmentor.auxiliaryHeads.length,
+      }),
+      optimizer,
+      lrAt: () => probe.optimizer.lr,
+      batches: new SampleBatches({
+        samples: train,
+        ...probe.data,
+        flipPairs: CELEBAMASK_FLIP_PAIRS,
+        mean: spec.mean,
+        std: spec.std,
+        seed: probe.seed,
+      }),
+      maxIters: steps,
+      workDir,
+      config: probe,
+      logEvery: steps,
+      checkpointEvery: steps,
+      stream: { write: () => true },
+      onIteration: () => times.push(performance.now()),
+    });
+  } finally {
+    optimizer.dispose();
+    segmentor.dispose();
+  }
+  const measured =
+    times.length >= 2 ? (times.at(-1)! - times[0]!) / (times.length - 1) : performance.now() - t0;
+  return measured / 1000;
+}
