@@ -85,6 +85,41 @@ describe('facepar miou', () => {
     expect(doc.summary.mIoU).toBeCloseTo(7 / 12, 12);
   });
 
+  it('--skip-missing, --format markdown and --strict', async () => {
+    const { pred, gt } = setup();
+    fs.writeFileSync(
+      path.join(gt, 'y.png'),
+      encodeLabelPng({ labels: Uint8Array.from([0, 7, 0, 0]), width: 2, height: 2 }),
+    );
+    await expect(run(['--pred', pred, '--gt', gt, '--num-classes', '3'])).rejects.toThrow(
+      /no prediction in .* for y\.png/,
+    );
+    const { lines } = await run([
+      '--pred',
+      pred,
+      '--gt',
+      gt,
+      '--num-classes',
+      '3',
+      '--skip-missing',
+      '--format',
+      'markdown',
+    ]);
+    expect(lines[0]).toBe('skipped 1 unpaired file(s): y (no prediction)');
+    expect(lines.join('\n')).toContain('| class 0 | 50.00 | 50.00 | 100.00 | 66.67 | 66.67 |');
+    fs.writeFileSync(
+      path.join(pred, 'y.png'),
+      encodeLabelPng({ labels: Uint8Array.from([0, 0, 0, 0]), width: 2, height: 2 }),
+    );
+    const loose = await run(['--pred', pred, '--gt', gt, '--num-classes', '3']);
+    expect(loose.lines.join('\n')).toContain(
+      'out-of-range labels (dropped like mmseg): 0 predicted, 1 ground truth, 0 both',
+    );
+    await expect(
+      run(['--pred', pred, '--gt', gt, '--num-classes', '3', '--strict']),
+    ).rejects.toThrow(/y\.png: gt label 7 at pixel 1 is outside 0\.\.2/);
+  });
+
   it('image-wise option and usage errors', async () => {
     const { pred, gt } = setup();
     const { lines } = await run([
