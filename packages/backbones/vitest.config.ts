@@ -6,6 +6,9 @@ export default defineProject({
   test: {
     name: '@facepar/backbones',
     environment: 'node',
+    // the machine is shared and tfjs model builds are CPU-bound: generous per-test budget
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
   },
 });

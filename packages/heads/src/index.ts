@@ -88,3 +88,11 @@ export {
   loadSegmentorWeights,
 } from './segmentor/weights.js';
 export type { CheckpointFormat, LoadWeightsOptions } from './segmentor/weights.js';
+export {
+  CHECKPOINT_METADATA_KEY,
+  CHECKPOINT_VERSION,
+  exportSegmentorCheckpoint,
+  loadSegmentorCheckpoint,
+  readSegmentorCheckpointConfig,
+} from './segmentor/checkpoint.js';
+export type { SegmentorCheckpointConfig } from './segmentor/checkpoint.js';

@@ -1,0 +1,211 @@
+// DeepLabV3+ on the wasm backend vs PyTorch CPU on the same machine.
+//   node packages/heads/bench/deeplab.bench.mjs [--cases demo,infer,train] [--reps N]
+// Cases:
+//   demo  : deeplabv3plus_r18-d16-thin forward+backward at 128x128, batch 8
+//   infer : deeplabv3plus_r50-d8 inference 512x512, batch 1 (decode logits resized)
+//   train : deeplabv3plus_r50-d8 training step 256x256, batch 2 (fwd + bwd + SGD, aux 0.4)
+// PyTorch (torch_deeplab.py, plain-torch reimplementation with the same structure) is timed
+// in the same run when /usr/bin/python3 has torch. Imports the built packages (pnpm build).
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmTrainingKernels } from '@facepar/core';
+import { createSegmentor, resizeLogits } from '@facepar/heads';
+import * as tf from '@tensorflow/tfjs-core';
+import { timeIt, writeBenchResult } from '../../../scripts/bench-lib.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const flag = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const cases = flag('cases', 'demo,infer,train').split(',');
+const reps = Number(flag('reps', '2'));
+const PYTHON = flag('python', '/usr/bin/python3');
+
+await tf.setBackend('wasm');
+registerWasmTrainingKernels();
+
+/** Multiply-accumulates of one forward pass from the model's conv layers (x2 = FLOPs). */
+function forwardFlops(model, batch) {
+  let macs = 0;
+  for (const layer of model.layers) {
+    const cls = layer.getClassName();
+    if (cls !== 'Conv2d' && cls !== 'DepthwiseConv2d') continue;
+    const [, h, w, c] = layer.output.shape;
+    const k = layer.getWeights()[0].shape; // [kh, kw, in, out|mult]
+    macs += cls === 'Conv2d' ? h * w * c * k[0] * k[1] * k[2] : h * w * c * k[0] * k[1];
+  }
+  return 2 * macs * batch;
+}
+
+function lossFn(seg, x, labels, numClasses) {
+  const outs = seg.model.apply(x, { training: true });
+  const [, H, W] = x.shape;
+  const ce = (logits) => {
+    const up = resizeLogits({ logits, size: [H, W] });
+    return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, numClasses), up);
+  };
+  let loss = ce(outs[0]);
+  seg.auxiliaryHeads.forEach((a, i) => {
+    loss = tf.add(loss, tf.mul(ce(outs[i + 1]), a.lossWeight));
+  });
+  return loss;
+}
+
+function trainStep(seg, x, labels, lr = 0.01) {
+  const numClasses = seg.spec.numClasses;
+  tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => lossFn(seg, x, labels, numClasses));
+    for (const [name, g] of Object.entries(grads)) {
+      const v = tf.engine().registeredVariables[name];
+      v.assign(tf.sub(v, tf.mul(g, lr)));
+    }
+    return value;
+  });
+}
+
+function inputs(batch, size, numClasses) {
+  const x = tf.randomNormal([batch, size, size, 3], 0, 1, 'float32', 1);
+  const labels = tf.randomUniform([batch, size, size], 0, numClasses, 'int32', 2);
+  return { x, labels };
+}
+
+function torchTimes(which) {
+  try {
+    const out = execFileSync(
+      PYTHON,
+      [path.join(HERE, 'torch_deeplab.py'), '--cases', which, '--reps', String(reps)],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    return JSON.parse(out.trim().split('\n').pop());
+  } catch (e) {
+    console.error(`PyTorch reference not timed: ${e.message.split('\n')[0]}`);
+    return {};
+  }
+}
+
+const rows = [];
+const torchCases = cases.filter((c) => c !== 'demo');
+const torch = torchCases.length ? torchTimes(torchCases.join(',')) : {};
+
+if (cases.includes('demo')) {
+  const seg = createSegmentor({
+    model: 'deeplabv3plus_r18-d16-thin',
+    inputShape: [128, 128, 3],
+    seed: 0,
+  });
+  const { x, labels } = inputs(8, 128, 19);
+  const ms = await timeIt(() => trainStep(seg, x, labels), { warmup: 1, reps });
+  const gflop = (3 * forwardFlops(seg.model, 8)) / 1e9;
+  rows.push({
+    case: 'demo r18-d16-thin fwd+bwd 128x128 b8 (wasm)',
+    value: +(ms / 1000).toFixed(3),
+    unit: 's',
+    note: `${seg.paramCounts.total} params, ~${gflop.toFixed(1)} GFLOP`,
+  });
+  tf.dispose([x, labels]);
+  seg.dispose();
+}
+
+if (cases.includes('infer')) {
+  const seg = createSegmentor({
+    model: 'deeplabv3plus_r50-d8',
+    withAuxiliary: false,
+    inputShape: [512, 512, 3],
+    seed: 0,
+  });
+  const x = tf.randomNormal([1, 512, 512, 3], 0, 1, 'float32', 1);
+  const run = async () => {
+    const y = tf.tidy(() => resizeLogits({ logits: seg.model.predict(x), size: [512, 512] }));
+    await y.data();
+    y.dispose();
+  };
+  const ms = await timeIt(run, { warmup: 1, reps });
+  const gflop = forwardFlops(seg.model, 1) / 1e9;
+  const s = ms / 1000;
+  rows.push({ case: 'r50-d8 inference 512x512 b1 (wasm)', value: +s.toFixed(2), unit: 's' });
+  rows.push({
+    case: 'r50-d8 inference 512x512 b1 (wasm) throughput',
+    value: +(gflop / s).toFixed(1),
+    unit: 'GFLOP/s',
+    note: `${gflop.toFixed(1)} GFLOP per image`,
+  });
+  if (torch.infer != null) {
+    rows.push({
+      case: 'r50-d8 inference 512x512 b1 (PyTorch CPU)',
+      value: +torch.infer.toFixed(2),
+      unit: 's',
+      note: `torch ${torch.version}, ${torch.threads} threads`,
+    });
+    rows.push({
+      case: 'r50-d8 inference wasm / PyTorch',
+      value: +(s / torch.infer).toFixed(2),
+      unit: 'x',
+      goal: '<= 5',
+    });
+  }
+  x.dispose();
+  seg.dispose();
+}
+
+if (cases.includes('train')) {
+  const seg = createSegmentor({
+    model: 'deeplabv3plus_r50-d8',
+    inputShape: [256, 256, 3],
+    seed: 0,
+  });
+  const { x, labels } = inputs(2, 256, 19);
+  const ms = await timeIt(() => trainStep(seg, x, labels), { warmup: 1, reps });
+  const s = ms / 1000;
+  const gflop = (3 * forwardFlops(seg.model, 2)) / 1e9;
+  const prof = await tf.profile(() => trainStep(seg, x, labels));
+  rows.push({ case: 'r50-d8 train step 256x256 b2 (wasm)', value: +s.toFixed(2), unit: 's' });
+  rows.push({
+    case: 'r50-d8 train step 256x256 b2 (wasm) throughput',
+    value: +(gflop / s).toFixed(1),
+    unit: 'GFLOP/s',
+    note: `~${gflop.toFixed(1)} GFLOP per step (3x forward)`,
+  });
+  rows.push({
+    case: 'r50-d8 train step peak tensor memory (wasm)',
+    value: +(prof.peakBytes / 2 ** 20).toFixed(0),
+    unit: 'MiB',
+    note: 'tf.profile peakBytes',
+  });
+  rows.push({
+    case: 'r50-d8 train step process max RSS (wasm)',
+    value: +(process.resourceUsage().maxRSS / 1024).toFixed(0),
+    unit: 'MiB',
+  });
+  if (torch.train != null) {
+    rows.push({
+      case: 'r50-d8 train step 256x256 b2 (PyTorch CPU)',
+      value: +torch.train.toFixed(2),
+      unit: 's',
+      note: `torch ${torch.version}, ${torch.threads} threads, peak RSS ${torch.train_max_rss_mib} MiB`,
+    });
+    rows.push({
+      case: 'r50-d8 train step wasm / PyTorch',
+      value: +(s / torch.train).toFixed(2),
+      unit: 'x',
+      goal: '<= 5',
+    });
+  }
+  tf.dispose([x, labels]);
+  seg.dispose();
+}
+
+writeBenchResult({
+  pkg: 'heads',
+  name:
+    cases.join('-') === 'demo,infer,train'.replace(/,/g, '-')
+      ? 'deeplab'
+      : `deeplab-${cases.join('-')}`,
+  rows,
+});

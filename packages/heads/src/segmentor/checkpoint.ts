@@ -1,0 +1,62 @@
+import { readSafetensors, writeSafetensors } from '@facepar/core';
+import type { SegmentorSpec } from './segmentor-registry.js';
+import { createSegmentor, type Segmentor, type SegmentorOptions } from './segmentor.js';
+import { exportSegmentorWeights, loadSegmentorWeights } from './weights.js';
+
+/** `__metadata__` key holding the checkpoint's JSON config. */
+export const CHECKPOINT_METADATA_KEY = 'facepar';
+export const CHECKPOINT_VERSION = 'facepar-segmentor/1';
+
+/** The JSON config stored in a facepar checkpoint. */
+export interface SegmentorCheckpointConfig {
+  version: typeof CHECKPOINT_VERSION;
+  /** The full spec (registry entry with `numClasses` applied), so no registry lookup is needed. */
+  spec: SegmentorSpec;
+}
+
+/**
+ * A facepar checkpoint: one `.safetensors` file whose tensors are the mmseg `EncoderDecoder`
+ * state dict (PyTorch layout, loadable by mmseg/PyTorch too) and whose `__metadata__.facepar`
+ * is the JSON `SegmentorCheckpointConfig`.
+ */
+export function exportSegmentorCheckpoint(segmentor: Segmentor): Uint8Array {
+  const config: SegmentorCheckpointConfig = { version: CHECKPOINT_VERSION, spec: segmentor.spec };
+  return writeSafetensors(exportSegmentorWeights(segmentor), {
+    [CHECKPOINT_METADATA_KEY]: JSON.stringify(config),
+  });
+}
+
+/** Reads the config of a facepar checkpoint; other safetensors files throw saying so. */
+export function readSegmentorCheckpointConfig(
+  metadata: Record<string, string>,
+): SegmentorCheckpointConfig {
+  const raw = metadata[CHECKPOINT_METADATA_KEY];
+  if (raw == null) {
+    throw new Error(
+      `not a facepar checkpoint: __metadata__ has no '${CHECKPOINT_METADATA_KEY}' entry (for mmseg/torchvision weights use createSegmentor + loadSegmentorWeights)`,
+    );
+  }
+  const config = JSON.parse(raw) as SegmentorCheckpointConfig;
+  if (config.version !== CHECKPOINT_VERSION) {
+    throw new Error(
+      `facepar checkpoint version '${config.version}' is not supported; known: ${CHECKPOINT_VERSION}`,
+    );
+  }
+  return config;
+}
+
+/** Builds the segmentor a checkpoint describes and loads its weights (strict). */
+export function loadSegmentorCheckpoint(
+  bytes: Uint8Array,
+  options: Omit<SegmentorOptions, 'model' | 'numClasses' | 'seed'> = {},
+): Segmentor {
+  const file = readSafetensors(bytes);
+  const config = readSegmentorCheckpointConfig(file.metadata);
+  const segmentor = createSegmentor({ ...options, model: config.spec });
+  const withAux = options.withAuxiliary ?? true;
+  const tensors = withAux
+    ? file.tensors
+    : new Map([...file.tensors].filter(([k]) => !k.startsWith('auxiliary_head.')));
+  loadSegmentorWeights(segmentor, tensors, { format: 'mmseg', strict: true });
+  return segmentor;
+}
