@@ -65,10 +65,13 @@ export function accumulateBytePairs(pred: Uint8Array, gt: Uint8Array, joint: Uin
       for (let w = b; w < end; w++) {
         const x = p32[w];
         const y = g32[w];
-        joint[((y & 0xff) << 8) | (x & 0xff)]++;
-        joint[(y & 0xff00) | ((x >>> 8) & 0xff)]++;
-        joint[((y >>> 8) & 0xff00) | ((x >>> 16) & 0xff)]++;
-        joint[((y >>> 16) & 0xff00) | (x >>> 24)]++;
+        // Two 16-bit keys (gt << 8 | pred) per 32-bit value: bytes 0 and 2, then 1 and 3.
+        const a = ((y & 0x00ff00ff) << 8) | (x & 0x00ff00ff);
+        const c = (y & 0xff00ff00) | ((x >>> 8) & 0x00ff00ff);
+        joint[a & 0xffff]++;
+        joint[a >>> 16]++;
+        joint[c & 0xffff]++;
+        joint[c >>> 16]++;
       }
       // Probe the start of the next block for runs.
       let same = 0;
@@ -84,10 +87,12 @@ export function accumulateBytePairs(pred: Uint8Array, gt: Uint8Array, joint: Uin
 }
 
 function addWord(joint: Uint32Array, x: number, y: number, run: number): void {
-  joint[((y & 0xff) << 8) | (x & 0xff)] += run;
-  joint[(y & 0xff00) | ((x >>> 8) & 0xff)] += run;
-  joint[((y >>> 8) & 0xff00) | ((x >>> 16) & 0xff)] += run;
-  joint[((y >>> 16) & 0xff00) | (x >>> 24)] += run;
+  const a = ((y & 0x00ff00ff) << 8) | (x & 0x00ff00ff);
+  const c = (y & 0xff00ff00) | ((x >>> 8) & 0x00ff00ff);
+  joint[a & 0xffff] += run;
+  joint[a >>> 16] += run;
+  joint[c & 0xffff] += run;
+  joint[c >>> 16] += run;
 }
 
 /**
