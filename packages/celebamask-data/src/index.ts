@@ -102,3 +102,5 @@ export type {
   TrainPipelineOptions,
   TrainSample,
 } from './pipeline.js';
+export { createLoader, DEFAULT_CREATE_LOADER_OPTIONS, epochOrder, evalIterator } from './loader.js';
+export type { CreateLoaderOptions, EvalItem, Loader, LoaderBatch, LoaderState } from './loader.js';

@@ -1,0 +1,44 @@
+// Worker-thread side of `createLoader`: decodes and transforms samples off the main thread.
+import { parentPort, workerData } from 'node:worker_threads';
+import { DatasetError } from './dataset-error.js';
+import type { DatasetEntry, ReadSampleOptions } from './dataset.js';
+import { loadTrainSample, type TrainPipelineOptions } from './pipeline.js';
+import { createRng } from './rng.js';
+
+export interface LoaderWorkerData {
+  entries: DatasetEntry[];
+  read: ReadSampleOptions;
+  transforms: TrainPipelineOptions;
+}
+
+export interface LoaderJob {
+  id: number;
+  index: number;
+  seed: number;
+}
+
+export type LoaderJobResult =
+  | { id: number; ok: true; image: Float32Array; labels: Uint8Array; width: number; height: number }
+  | { id: number; ok: false; message: string; file?: string; problem?: string };
+
+const data = workerData as LoaderWorkerData;
+const port = parentPort!;
+port.on('message', async (job: LoaderJob) => {
+  try {
+    const s = await loadTrainSample({
+      ...data.transforms,
+      entry: data.entries[job.index]!,
+      rng: createRng({ seed: job.seed }),
+      read: data.read,
+    });
+    const msg: LoaderJobResult = { id: job.id, ok: true, ...s };
+    port.postMessage(msg, [s.image.buffer as ArrayBuffer, s.labels.buffer as ArrayBuffer]);
+  } catch (err) {
+    const e = err as Error;
+    const msg: LoaderJobResult =
+      err instanceof DatasetError
+        ? { id: job.id, ok: false, message: e.message, file: err.file, problem: err.problem }
+        : { id: job.id, ok: false, message: e?.stack ?? String(err) };
+    port.postMessage(msg);
+  }
+});

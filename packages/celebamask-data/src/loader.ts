@@ -1,0 +1,371 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import { DatasetError, type SkippedFile } from './dataset-error.js';
+import { type Dataset, readSample } from './dataset.js';
+import type { LoaderJob, LoaderJobResult, LoaderWorkerData } from './loader-worker.js';
+import {
+  evalTransform,
+  loadTrainSample,
+  resolveTrainPipelineOptions,
+  type TrainPipelineOptions,
+  type TrainSample,
+} from './pipeline.js';
+import { createRng, mixSeed } from './rng.js';
+
+/**
+ * Where a loader stands. All randomness derives from these numbers (epoch order from
+ * (seed, epoch), each sample's transform RNG from (seed, epoch, position)), so a loader created
+ * with this state continues with exactly the batches the old one would have produced, whatever
+ * the number of workers.
+ */
+export interface LoaderState {
+  seed: number;
+  epoch: number;
+  /** Next position in the epoch's order. */
+  position: number;
+}
+
+export interface LoaderBatch {
+  /** [B, H, W, 3] float32, normalised. The caller owns (disposes) it. */
+  images: tf.Tensor4D;
+  /** [B, H, W] int32 class ids (255 = ignore). The caller owns (disposes) it. */
+  labels: tf.Tensor3D;
+  ids: string[];
+  epoch: number;
+}
+
+export interface CreateLoaderOptions {
+  dataset: Pick<Dataset, 'entries' | 'readOptions'>;
+  batchSize: number;
+  /** Training pipeline options (mmseg defaults: 512 crop, flip with L/R swap, photometric). */
+  transforms?: TrainPipelineOptions;
+  seed?: number;
+  /** Worker threads decoding in parallel; 0 decodes on the main thread (still async). */
+  workers?: number;
+  /** Batches prepared ahead (bounds memory: prefetch * batchSize samples in flight). */
+  prefetch?: number;
+  shuffle?: boolean;
+  /** Epochs to run (default: unbounded). */
+  epochs?: number;
+  /** Skip samples whose files are bad (listed in `skipped()`) instead of throwing. */
+  skipInvalid?: boolean;
+  /** Resume from `loader.state()`. */
+  state?: LoaderState;
+}
+
+export const DEFAULT_CREATE_LOADER_OPTIONS = {
+  seed: 0,
+  workers: 0,
+  prefetch: 2,
+  shuffle: true,
+  epochs: Number.POSITIVE_INFINITY,
+  skipInvalid: false,
+} as const;
+
+export interface Loader extends AsyncIterable<LoaderBatch> {
+  /** Next batch, or null after the last epoch. */
+  next(): Promise<LoaderBatch | null>;
+  /** State after the last batch returned (pass as `state` to resume). */
+  state(): LoaderState;
+  skipped(): readonly SkippedFile[];
+  /** Stops the workers. */
+  close(): Promise<void>;
+}
+
+interface Job {
+  epoch: number;
+  position: number;
+  index: number;
+  result: Promise<TrainSample>;
+}
+
+function resolveCreateLoaderOptions(options: CreateLoaderOptions) {
+  const d = DEFAULT_CREATE_LOADER_OPTIONS;
+  const r = {
+    batchSize: options.batchSize,
+    seed: options.seed ?? d.seed,
+    workers: options.workers ?? d.workers,
+    prefetch: options.prefetch ?? d.prefetch,
+    shuffle: options.shuffle ?? d.shuffle,
+    epochs: options.epochs ?? d.epochs,
+    skipInvalid: options.skipInvalid ?? d.skipInvalid,
+  };
+  const n = options.dataset.entries.length;
+  if (!Number.isInteger(r.batchSize) || r.batchSize < 1 || r.batchSize > n) {
+    throw new Error(
+      `createLoader: batchSize ${r.batchSize} must be an integer in 1..${n} (dataset size)`,
+    );
+  }
+  if (!Number.isInteger(r.workers) || r.workers < 0 || r.workers > 64) {
+    throw new Error(`createLoader: workers ${r.workers} must be an integer in 0..64`);
+  }
+  if (!Number.isInteger(r.prefetch) || r.prefetch < 1) {
+    throw new Error(`createLoader: prefetch ${r.prefetch} must be a positive integer`);
+  }
+  if (!Number.isInteger(r.seed)) throw new Error(`createLoader: seed ${r.seed} must be an integer`);
+  if (!(r.epochs > 0)) throw new Error(`createLoader: epochs ${r.epochs} must be > 0`);
+  const st = options.state;
+  if (
+    st &&
+    (st.seed !== r.seed ||
+      !Number.isInteger(st.epoch) ||
+      st.epoch < 0 ||
+      !Number.isInteger(st.position) ||
+      st.position < 0)
+  ) {
+    throw new Error(
+      `createLoader: state ${JSON.stringify(st)} must have seed ${r.seed} and non-negative integer epoch/position`,
+    );
+  }
+  return r;
+}
+
+/** The dataset order of one epoch (a seeded permutation, or identity without shuffle). */
+export function epochOrder(options: {
+  size: number;
+  seed: number;
+  epoch: number;
+  shuffle?: boolean;
+}): number[] {
+  const order = Array.from({ length: options.size }, (_, i) => i);
+  if (options.shuffle === false) return order;
+  return createRng({ seed: mixSeed(options.seed, options.epoch, 0x0e90c4) }).shuffle(order);
+}
+
+function workerUrl(): URL {
+  const here = new URL('./loader-worker.js', import.meta.url);
+  if (fs.existsSync(fileURLToPath(here))) return here;
+  // running from src/ (tests): use the compiled worker
+  const dist = new URL('../dist/loader-worker.js', import.meta.url);
+  if (fs.existsSync(fileURLToPath(dist))) return dist;
+  throw new Error(
+    `createLoader: workers need the compiled ${fileURLToPath(here)}; build the package (tsc -b) or pass workers: 0`,
+  );
+}
+
+/**
+ * The parent's Node flags minus the workspace `facepar-source` condition: the worker is compiled
+ * JS, and that condition would point workspace packages at .ts sources (as under vitest).
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const a = process.execArgv;
+  for (let i = 0; i < a.length; i++) {
+    if ((a[i] === '--conditions' || a[i] === '-C') && a[i + 1] === 'facepar-source') {
+      i++;
+      continue;
+    }
+    if (a[i] === '--conditions=facepar-source') continue;
+    out.push(a[i]!);
+  }
+  return out;
+}
+
+class WorkerPool {
+  private readonly workers: { worker: Worker; busy: number }[] = [];
+  private readonly waiting = new Map<
+    number,
+    { resolve: (s: TrainSample) => void; reject: (e: Error) => void }
+  >();
+  private nextId = 0;
+
+  constructor(count: number, data: LoaderWorkerData) {
+    const url = workerUrl();
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(url, { workerData: data, execArgv: workerExecArgv() });
+      const slot = { worker, busy: 0 };
+      worker.on('message', (msg: LoaderJobResult) => {
+        slot.busy--;
+        const w = this.waiting.get(msg.id);
+        if (!w) return;
+        this.waiting.delete(msg.id);
+        if (msg.ok)
+          w.resolve({ image: msg.image, labels: msg.labels, width: msg.width, height: msg.height });
+        else if (msg.file !== undefined && msg.problem !== undefined)
+          w.reject(new DatasetError({ file: msg.file, problem: msg.problem }));
+        else w.reject(new Error(`createLoader worker: ${msg.message}`));
+      });
+      worker.on('error', (err) => {
+        for (const w of this.waiting.values()) w.reject(err);
+        this.waiting.clear();
+      });
+      this.workers.push(slot);
+    }
+  }
+
+  run(index: number, seed: number): Promise<TrainSample> {
+    const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const id = this.nextId++;
+    slot.busy++;
+    const job: LoaderJob = { id, index, seed };
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      slot.worker.postMessage(job);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}
+
+/**
+ * A training loader: shuffled epochs of fixed-size batches (NHWC float32 images, int32
+ * labels), decoded and transformed ahead of use (in worker threads when `workers` > 0), with
+ * bounded memory and an exact, resumable position.
+ */
+export function createLoader(options: CreateLoaderOptions): Loader {
+  const o = resolveCreateLoaderOptions(options);
+  const transforms = options.transforms ?? {};
+  resolveTrainPipelineOptions(transforms); // validate early
+  const { entries, readOptions } = options.dataset;
+  const size = entries.length;
+  const pool =
+    o.workers > 0
+      ? new WorkerPool(o.workers, { entries: [...entries], read: readOptions, transforms })
+      : null;
+  const skipped: SkippedFile[] = [];
+  // cursor of the next job to start, and of the next result to consume
+  let jobEpoch = options.state?.epoch ?? 0;
+  let jobPos = options.state?.position ?? 0;
+  let order = epochOrder({ size, seed: o.seed, epoch: jobEpoch, shuffle: o.shuffle });
+  let state: LoaderState = { seed: o.seed, epoch: jobEpoch, position: jobPos };
+  const queue: Job[] = [];
+  let closed = false;
+
+  const start = (): boolean => {
+    // without skipping, batches tile the epoch from position 0: its tail never fills a batch
+    const tail = o.skipInvalid ? 0 : size % o.batchSize;
+    if (jobPos >= size - tail) {
+      jobEpoch++;
+      jobPos = 0;
+      order = epochOrder({ size, seed: o.seed, epoch: jobEpoch, shuffle: o.shuffle });
+    }
+    if (jobEpoch >= o.epochs) return false;
+    const index = order[jobPos]!;
+    const seed = mixSeed(o.seed, jobEpoch, jobPos);
+    const result = pool
+      ? pool.run(index, seed)
+      : loadTrainSample({
+          ...transforms,
+          entry: entries[index]!,
+          rng: createRng({ seed }),
+          read: readOptions,
+        });
+    result.catch(() => {}); // handled when consumed
+    queue.push({ epoch: jobEpoch, position: jobPos, index, result });
+    jobPos++;
+    return true;
+  };
+  const fill = () => {
+    while (queue.length < o.prefetch * o.batchSize && start()) {}
+  };
+
+  const next = async (): Promise<LoaderBatch | null> => {
+    if (closed) throw new Error('createLoader: next() after close()');
+    const samples: { sample: TrainSample; id: string }[] = [];
+    let epoch = -1;
+    while (samples.length < o.batchSize) {
+      fill();
+      const job = queue.shift();
+      if (!job) return null;
+      // batches never span epochs: a partial batch at an epoch's end is dropped
+      if (epoch !== -1 && job.epoch !== epoch) samples.length = 0;
+      epoch = job.epoch;
+      try {
+        samples.push({ sample: await job.result, id: entries[job.index]!.id });
+      } catch (err) {
+        if (!(o.skipInvalid && err instanceof DatasetError)) throw err;
+        skipped.push({ file: err.file, problem: err.problem });
+      }
+      state = { seed: o.seed, epoch: job.epoch, position: job.position + 1 };
+    }
+    fill();
+    const { width: W, height: H } = samples[0]!.sample;
+    const B = samples.length;
+    const images = new Float32Array(B * H * W * 3);
+    const labels = new Int32Array(B * H * W);
+    samples.forEach(({ sample }, b) => {
+      images.set(sample.image, b * H * W * 3);
+      labels.set(sample.labels, b * H * W);
+    });
+    if (state.position >= size) state = { seed: o.seed, epoch: state.epoch + 1, position: 0 };
+    return {
+      images: tf.tensor4d(images, [B, H, W, 3], 'float32'),
+      labels: tf.tensor3d(labels, [B, H, W], 'int32'),
+      ids: samples.map((s) => s.id),
+      epoch,
+    };
+  };
+
+  return {
+    next,
+    state: () => ({ ...state }),
+    skipped: () => skipped,
+    async close() {
+      closed = true;
+      queue.length = 0;
+      await pool?.close();
+    },
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const b = await next();
+        if (b === null) return;
+        yield b;
+      }
+    },
+  };
+}
+
+export interface EvalItem {
+  id: string;
+  /** [1, H, W, 3] float32, normalised. Caller disposes. */
+  image: tf.Tensor4D;
+  /** [1, H, W] int32, or null without a mask. Caller disposes. */
+  labels: tf.Tensor3D | null;
+}
+
+/**
+ * Evaluation order (dataset order, no augmentation): one sample at a time, normalised, with
+ * an optional fixed resize (bilinear image, nearest labels); `prefetch` samples read ahead.
+ */
+export async function* evalIterator(options: {
+  dataset: Pick<Dataset, 'entries' | 'readOptions'>;
+  size?: { width: number; height: number } | null;
+  prefetch?: number;
+}): AsyncGenerator<EvalItem> {
+  const { entries, readOptions } = options.dataset;
+  const prefetch = options.prefetch ?? 4;
+  if (!Number.isInteger(prefetch) || prefetch < 1) {
+    throw new Error(`evalIterator: prefetch ${prefetch} must be a positive integer`);
+  }
+  const pending: Promise<Awaited<ReturnType<typeof readSample>>>[] = [];
+  let next = 0;
+  const fill = () => {
+    while (pending.length < prefetch && next < entries.length) {
+      const p = readSample({ entry: entries[next++]!, ...readOptions });
+      p.catch(() => {});
+      pending.push(p);
+    }
+  };
+  fill();
+  while (pending.length > 0) {
+    const s = await pending.shift()!;
+    fill();
+    const labels = s.labels ?? new Uint8Array(s.width * s.height);
+    const t = evalTransform({
+      sample: { image: s.image, labels, width: s.width, height: s.height },
+      size: options.size,
+    });
+    yield {
+      id: s.id,
+      image: tf.tensor4d(t.image, [1, t.height, t.width, 3], 'float32'),
+      labels:
+        s.labels === null
+          ? null
+          : tf.tensor3d(Int32Array.from(t.labels), [1, t.height, t.width], 'int32'),
+    };
+  }
+}
