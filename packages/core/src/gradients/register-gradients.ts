@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { batchNormGradConfig } from './batch-norm-gradient.js';
 import { conv2dGradConfig, depthwiseConv2dGradConfig } from './conv-gradients.js';
 import { resizeBilinearGradConfig } from './resize-bilinear-gradient.js';
 
@@ -7,6 +8,7 @@ export const FACEPAR_GRADIENTS: readonly tf.GradConfig[] = [
   conv2dGradConfig,
   depthwiseConv2dGradConfig,
   resizeBilinearGradConfig,
+  batchNormGradConfig,
 ];
 
 export function registerFaceparGradients(): void {

@@ -63,29 +63,30 @@ function filterGradient(
   const needH = (ho - 1) * sh + (kh - 1) * dh + 1;
   const needW = (wo - 1) * sw + (kw - 1) * dw + 1;
   const [, h, w] = x.shape;
+  // Pad only: rows the forward never read (floor division) would need a slow wasm Slice of x;
+  // they only enlarge the small output, which is sliced instead.
   const xp: tf.Tensor4D = padOrCrop(x, [
     padInfo.top,
-    needH - h - padInfo.top,
+    Math.max(needH - h - padInfo.top, 0),
     padInfo.left,
-    needW - w - padInfo.left,
+    Math.max(needW - w - padInfo.left, 0),
   ]);
   // [Ci, Hp, Wp, N] * [Ho, Wo, N, Co], stride = forward dilation, dilation = forward stride.
   const xt = tf.transpose(xp, [3, 1, 2, 0]);
   const dyt = tf.transpose(dy, [1, 2, 0, 3]);
-  if (dh > 1 || dw > 1) {
-    if (sh > 1 || sw > 1) {
-      throw new Error(
-        'Conv2DBackpropFilter (facepar wasm): strides and dilations > 1 together are not supported',
-      );
-    }
-    // out[ci, i, j, co] at i = kh·d: stride d, dilation 1.
-    const out = tf.conv2d(xt, dyt, [dh, dw], 'valid');
-    return tf.transpose(
-      tf.slice(out, [0, 0, 0, 0], [xt.shape[0], kh, kw, dy.shape[3]]),
-      [1, 2, 0, 3],
+  if ((dh > 1 || dw > 1) && (sh > 1 || sw > 1)) {
+    throw new Error(
+      'Conv2DBackpropFilter (facepar wasm): strides and dilations > 1 together are not supported',
     );
   }
-  const out = tf.conv2d(xt, dyt, 1, 'valid', 'NHWC', [sh, sw]);
+  // Dilated forward: out[ci, i, j, co] at i = kh·d, so stride d, dilation 1.
+  let out =
+    dh > 1 || dw > 1
+      ? tf.conv2d(xt, dyt, [dh, dw], 'valid')
+      : tf.conv2d(xt, dyt, 1, 'valid', 'NHWC', [sh, sw]);
+  if (out.shape[1] !== kh || out.shape[2] !== kw) {
+    out = tf.slice(out, [0, 0, 0, 0], [xt.shape[0], kh, kw, dy.shape[3]]);
+  }
   return tf.transpose(out, [1, 2, 0, 3]);
 }
 
@@ -170,20 +171,24 @@ const depthwiseBackpropFilter: tf.KernelFunc = ({ inputs, attrs }) => {
     const needW = (wo - 1) * sw + (kw - 1) * dw + 1;
     const xp: tf.Tensor4D = padOrCrop(x, [
       padInfo.top,
-      needH - h - padInfo.top,
+      Math.max(needH - h - padInfo.top, 0),
       padInfo.left,
-      needW - w - padInfo.left,
+      Math.max(needW - w - padInfo.left, 0),
     ]);
+    const [hp, wp] = [xp.shape[1], xp.shape[2]];
     // (c, n) pairs become depthwise channels: x as [1, Hp, Wp, C·N], dy as the [Ho, Wo, C·N, 1] filter.
-    const xt = tf.reshape(tf.transpose(xp, [1, 2, 3, 0]), [1, needH, needW, c * n]) as tf.Tensor4D;
+    const xt = tf.reshape(tf.transpose(xp, [1, 2, 3, 0]), [1, hp, wp, c * n]) as tf.Tensor4D;
     const parts: tf.Tensor[] = [];
     for (let m = 0; m < mult; m++) {
       const dym = multiplierSlice(dy, mult, m);
       const f = tf.reshape(tf.transpose(dym, [1, 2, 3, 0]), [ho, wo, c * n, 1]) as tf.Tensor4D;
-      const out =
+      let out =
         dh > 1 || dw > 1
-          ? tf.slice(tf.depthwiseConv2d(xt, f, [dh, dw], 'valid'), [0, 0, 0, 0], [1, kh, kw, c * n])
+          ? tf.depthwiseConv2d(xt, f, [dh, dw], 'valid')
           : tf.depthwiseConv2d(xt, f, 1, 'valid', 'NHWC', [sh, sw]);
+      if (out.shape[1] !== kh || out.shape[2] !== kw) {
+        out = tf.slice(out, [0, 0, 0, 0], [1, kh, kw, c * n]);
+      }
       parts.push(tf.sum(tf.reshape(out, [kh, kw, c, n]), 3));
     }
     return tf.stack(parts, 3);
