@@ -69,6 +69,8 @@ export interface OpenDatasetOptions {
   mappingFile?: string;
   partitionFile?: string;
   splitRule?: OfficialSplitRule;
+  /** Official layout: which masks to use when both exist (`auto` prefers pre-combined maps). */
+  officialMasks?: 'auto' | 'parts' | 'combined';
 }
 
 export const DEFAULT_OPEN_DATASET_OPTIONS = {
@@ -162,6 +164,7 @@ function resolveOpenDatasetOptions(options: OpenDatasetOptions) {
     mappingFile: options.mappingFile,
     partitionFile: options.partitionFile,
     splitRule: options.splitRule ?? d.splitRule,
+    officialMasks: options.officialMasks ?? 'auto',
   };
 }
 
@@ -264,8 +267,20 @@ function listOfficial(o: ReturnType<typeof resolveOpenDatasetOptions>) {
   const images = stemsByExt(imgDir, ['.jpg', '.jpeg', '.png']);
   if (images.size === 0)
     throw new DatasetError({ file: imgDir, problem: 'empty folder: no images' });
-  const combinedDir = firstDir(o.root, OFFICIAL_COMBINED);
-  const annoDir = firstDir(o.root, OFFICIAL_ANNO);
+  const combinedDir = o.officialMasks === 'parts' ? null : firstDir(o.root, OFFICIAL_COMBINED);
+  const annoDir = o.officialMasks === 'combined' ? null : firstDir(o.root, OFFICIAL_ANNO);
+  if (o.officialMasks === 'parts' && annoDir === null) {
+    throw new DatasetError({
+      file: o.root,
+      problem: `no per-part mask folder (${OFFICIAL_ANNO.join(' or ')})`,
+    });
+  }
+  if (o.officialMasks === 'combined' && combinedDir === null) {
+    throw new DatasetError({
+      file: o.root,
+      problem: `no combined mask folder (${OFFICIAL_COMBINED.join(' or ')})`,
+    });
+  }
   const entries: DatasetEntry[] = [];
   const skipped: SkippedFile[] = [];
   const problem = (file: string, what: string) => {

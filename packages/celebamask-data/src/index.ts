@@ -104,3 +104,5 @@ export type {
 } from './pipeline.js';
 export { createLoader, DEFAULT_CREATE_LOADER_OPTIONS, epochOrder, evalIterator } from './loader.js';
 export type { CreateLoaderOptions, EvalItem, Loader, LoaderBatch, LoaderState } from './loader.js';
+export { convertPartMasks } from './convert.js';
+export type { ConvertPartMasksOptions, ConvertPartMasksResult } from './convert.js';
