@@ -1,6 +1,7 @@
 import { UsageError } from '../args.js';
 import { backendsCommand } from './backends.js';
 import { classWeightsCommand } from './class-weights.js';
+import { dataCommand } from './data.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
 import { miouCommand } from './miou.js';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly Command[] = [
   evalCommand,
   backendsCommand,
   classWeightsCommand,
+  dataCommand,
   miouCommand,
   paramsCommand,
 ];
