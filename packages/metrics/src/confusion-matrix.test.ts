@@ -379,6 +379,20 @@ describe('ConfusionMatrix.updateFromTensors', () => {
         label: 'updateFromTensors',
       },
     );
+    // labels with a trailing axis of size 1 on either side
+    const gt4 = tf.reshape(gt, [2, 2, 1]);
+    const labels4 = tf.reshape(labels, [2, 2, 1]);
+    const cm3 = await new ConfusionMatrix({ numClasses: 3 }).updateFromTensors({
+      pred: labels,
+      gt: gt4,
+    });
+    expect(cm3.toJSON()).toEqual(ref.toJSON());
+    const cm4 = await new ConfusionMatrix({ numClasses: 3 }).updateFromTensors({
+      pred: labels4,
+      gt,
+    });
+    expect(cm4.toJSON()).toEqual(ref.toJSON());
+    tf.dispose([gt4, labels4]);
     const wrong = tf.zeros([3, 2]);
     await expect(
       new ConfusionMatrix({ numClasses: 3 }).updateFromTensors({ pred: wrong, gt }),

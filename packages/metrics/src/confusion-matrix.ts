@@ -189,15 +189,15 @@ export class ConfusionMatrix {
     }
     const p = pred as unknown as import('@tensorflow/tfjs-core').Tensor;
     const g = gt as unknown as import('@tensorflow/tfjs-core').Tensor;
-    const logits = p.rank === g.rank + 1;
-    if (!logits && !sameShape(p.shape, g.shape)) {
+    // Labels of the same shape; logits with one more (class) axis; or labels that differ only
+    // by a trailing axis of size 1 ([N,H,W,1] against [N,H,W]), which does not change the order.
+    const logits =
+      p.rank === g.rank + 1 &&
+      p.shape[p.rank - 1] !== 1 &&
+      sameShape(p.shape.slice(0, -1), g.shape);
+    if (!logits && !sameShape(squeezeLast(p.shape), squeezeLast(g.shape))) {
       throw new RangeError(
         `pred shape [${p.shape.join(',')}] must equal gt shape [${g.shape.join(',')}] or add one class axis`,
-      );
-    }
-    if (logits && !sameShape(p.shape.slice(0, -1), g.shape)) {
-      throw new RangeError(
-        `logits shape [${p.shape.join(',')}] must be gt shape [${g.shape.join(',')}] plus a last class axis`,
       );
     }
     if (g.dtype !== 'int32' && g.dtype !== 'float32') {
@@ -411,6 +411,10 @@ function isLabelArray(a: unknown): a is LabelArray {
 
 function typeName(a: unknown): string {
   return a === null ? 'null' : typeof a === 'object' ? (a.constructor?.name ?? 'object') : typeof a;
+}
+
+function squeezeLast(shape: readonly number[]): readonly number[] {
+  return shape.length > 1 && shape[shape.length - 1] === 1 ? shape.slice(0, -1) : shape;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
