@@ -93,6 +93,15 @@ export {
   CHECKPOINT_VERSION,
   exportSegmentorCheckpoint,
   loadSegmentorCheckpoint,
+  openSegmentor,
   readSegmentorCheckpointConfig,
 } from './segmentor/checkpoint.js';
-export type { SegmentorCheckpointConfig } from './segmentor/checkpoint.js';
+export type { OpenSegmentorOptions, SegmentorCheckpointConfig } from './segmentor/checkpoint.js';
+export {
+  arrayToNhwc,
+  detectArrayLayout,
+  nhwcToNchwData,
+  normalizeImage,
+  overlayLabels,
+} from './segmentor/preprocess.js';
+export type { ArrayLayout } from './segmentor/preprocess.js';

@@ -6,6 +6,7 @@ import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
 import { miouCommand } from './miou.js';
 import { paramsCommand } from './params.js';
+import { predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
 import type { Command } from './types.js';
 
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   dataCommand,
   miouCommand,
   paramsCommand,
+  predictCommand,
 ];
 
 /** Finds a command by name; an unknown name throws a `UsageError` listing the known ones. */

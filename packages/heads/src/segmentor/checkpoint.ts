@@ -60,3 +60,49 @@ export function loadSegmentorCheckpoint(
   loadSegmentorWeights(segmentor, tensors, { format: 'mmseg', strict: true });
   return segmentor;
 }
+
+export interface OpenSegmentorOptions {
+  /** Registry name or spec; required unless the file is a facepar checkpoint. */
+  model?: string | SegmentorSpec;
+  /** Default: read from `decode_head.conv_seg.weight` (else the spec's). */
+  numClasses?: number;
+  /** Default false: inference models drop the auxiliary heads (their keys are skipped). */
+  withAuxiliary?: boolean;
+  inputShape?: SegmentorOptions['inputShape'];
+}
+
+/**
+ * Opens any supported `.safetensors` for inference: a facepar checkpoint (architecture from
+ * its metadata) or an mmseg `EncoderDecoder` state dict for the named `model`. Strict: every
+ * model key must be in the file.
+ */
+export function openSegmentor(bytes: Uint8Array, options: OpenSegmentorOptions = {}): Segmentor {
+  const file = readSafetensors(bytes);
+  const withAuxiliary = options.withAuxiliary ?? false;
+  if (file.metadata[CHECKPOINT_METADATA_KEY] != null) {
+    return loadSegmentorCheckpoint(bytes, { withAuxiliary, inputShape: options.inputShape });
+  }
+  if (options.model == null) {
+    throw new Error(
+      'openSegmentor: a plain state dict needs the model name (e.g. deeplabv3plus_r50-d8)',
+    );
+  }
+  const cls = file.tensors.get('decode_head.conv_seg.weight');
+  const numClasses = options.numClasses ?? cls?.shape[0];
+  const segmentor = createSegmentor({
+    model: options.model,
+    numClasses,
+    withAuxiliary,
+    inputShape: options.inputShape,
+  });
+  const tensors = withAuxiliary
+    ? file.tensors
+    : new Map([...file.tensors].filter(([k]) => !k.startsWith('auxiliary_head.')));
+  try {
+    loadSegmentorWeights(segmentor, tensors, { strict: true });
+  } catch (error) {
+    segmentor.dispose();
+    throw error;
+  }
+  return segmentor;
+}
