@@ -7,6 +7,7 @@ import {
   checkLogitsAndLabels,
   checkReduction,
   classWeightTensor,
+  classWeightedSum,
   oneHotTargets,
   reducePixelLoss,
   resizeLogits,
@@ -115,16 +116,17 @@ export function weightedCrossEntropy(
     const valid = validMask(labels, o.ignoreIndex, numClasses);
     const oneHot = oneHotTargets(labels, o.ignoreIndex, numClasses);
     const logp = tf.logSoftmax(x, -1);
-    const weightedOneHot = weights == null ? oneHot : tf.mul(oneHot, weights);
-    let perPixel = tf.neg(tf.sum(tf.mul(weightedOneHot, logp), -1));
+    const weightY = targetWeights(oneHot, weights);
+    // -w_y · log p_y: the one-hot picks log p_y, then one multiply per pixel.
+    let perPixel = tf.neg(tf.mul(tf.sum(tf.mul(oneHot, logp), -1), weightY));
     if (o.labelSmoothing > 0) {
-      const all = weights == null ? tf.sum(logp, -1) : tf.sum(tf.mul(logp, weights), -1);
+      const all = weights == null ? tf.sum(logp, -1) : classWeightedSum(logp, weights);
       const smooth = tf.mul(tf.neg(all), valid);
       perPixel = tf.add(
         tf.mul(perPixel, 1 - o.labelSmoothing),
         tf.mul(smooth, o.labelSmoothing / numClasses),
       );
     }
-    return reducePixelLoss(perPixel, o.reduction, valid, targetWeights(oneHot, weights));
+    return reducePixelLoss(perPixel, o.reduction, valid, weightY);
   });
 }

@@ -115,18 +115,27 @@ export function oneHotTargets(
   numClasses: number,
 ): tf.Tensor {
   const y = tf.cast(labels, 'int32');
-  // Out-of-range indices (the 255 ignore value, say) give all-zero rows already; the mask
-  // also clears an in-range ignoreIndex (e.g. ignoreIndex 0 to ignore background).
-  const valid = validMask(y, ignoreIndex, numClasses);
-  const safe = tf.mul(y, tf.cast(valid, 'int32'));
-  const flat = tf.mul(tf.oneHot(tf.reshape(safe, [-1]), numClasses), tf.reshape(valid, [-1, 1]));
-  return tf.reshape(flat, [...labels.shape, numClasses]);
+  const valid = tf.cast(validMask(y, ignoreIndex, numClasses), 'int32');
+  // -1 where a pixel does not count: tf.oneHot gives an all-zero row for it. Built without
+  // broadcasting over C (broadcast binary ops are slow on the cpu backend).
+  const one = tf.scalar(1, 'int32');
+  return tf.oneHot(tf.sub(tf.mul(y, valid), tf.sub(one, valid)), numClasses);
+}
+
+/**
+ * `Σ_c t[..., c] · w[c]` as one matMul (`[...]`); differentiable wrt `t`. Cheaper than a
+ * broadcast multiply followed by a sum.
+ */
+export function classWeightedSum(t: tf.Tensor, weights: tf.Tensor1D): tf.Tensor {
+  const c = weights.shape[0]!;
+  const flat = tf.matMul(tf.reshape(t, [-1, c]), tf.reshape(weights, [c, 1]));
+  return tf.reshape(flat, t.shape.slice(0, -1));
 }
 
 /** Weight of each pixel's target class, `w_y`, `[N,H,W]`; 0 on ignored pixels. */
 export function targetWeights(oneHot: tf.Tensor, weights: tf.Tensor1D | null): tf.Tensor {
   if (weights == null) return tf.sum(oneHot, -1);
-  return tf.sum(tf.mul(oneHot, weights), -1);
+  return classWeightedSum(oneHot, weights);
 }
 
 /**
