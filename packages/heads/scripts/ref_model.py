@@ -229,6 +229,23 @@ class DepthwiseSeparableASPPHead(DecodeHeadBase):
         return self.cls_seg(out)
 
 
+class ASPPHead(DecodeHeadBase):
+    """mmseg ASPPHead (DeepLabV3): plain 3x3 dilated branches."""
+
+    def __init__(self, in_channels, channels, num_classes, dilations=(1, 6, 12, 18), in_index=3):
+        super().__init__(channels, num_classes, in_index)
+        self.image_pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), ConvModule(in_channels, channels, 1))
+        self.aspp_modules = nn.ModuleList([
+            ConvModule(in_channels, channels, 1 if d == 1 else 3, padding=0 if d == 1 else d, dilation=d)
+            for d in dilations])
+        self.bottleneck = ConvModule((len(dilations) + 1) * channels, channels, 3, padding=1)
+
+    def forward(self, inputs):
+        x = inputs[self.in_index]
+        outs = [resize(self.image_pool(x), x.shape[2:])] + [m(x) for m in self.aspp_modules]
+        return self.cls_seg(self.bottleneck(torch.cat(outs, 1)))
+
+
 class EncoderDecoder(nn.Module):
     def __init__(self, width=1.0, num_classes=19, with_aux=True):
         super().__init__()
