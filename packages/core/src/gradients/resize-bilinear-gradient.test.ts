@@ -5,7 +5,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, useBackend } from '../backend/test-backends.test-helper.js';
 import { resizeBilinear } from '../ops/resize-bilinear.js';
 import { randomArray, relativeError, resizeBilinearReference } from './reference.test-helper.js';
-import { interpolationTaps, transposedTaps } from './resize-bilinear-gradient.js';
+import {
+  integerUpsampleKernel,
+  interpolationTaps,
+  transposedInterpolationMatrix,
+} from './resize-bilinear-gradient.js';
 
 const TOL = 1e-4;
 
@@ -18,6 +22,8 @@ for (const alignCorners of [false, true]) {
   CASES.push({ xShape: [1, 16, 16, 1], size: [4, 4], alignCorners }); // down x4
   CASES.push({ xShape: [1, 6, 5, 2], size: [6, 9], alignCorners }); // H same, W up
   CASES.push({ xShape: [1, 3, 4, 2], size: [1, 1], alignCorners }); // to 1x1
+  CASES.push({ xShape: [1, 3, 5, 2], size: [6, 15], alignCorners }); // x2 and x3
+  CASES.push({ xShape: [1, 1, 2, 1], size: [4, 8], alignCorners }); // from a single row
 }
 
 describe('interpolationTaps', () => {
@@ -32,20 +38,10 @@ describe('interpolationTaps', () => {
     expect([...t.lower]).toEqual([0, 0, 0, 1]);
     expect([...t.upper]).toEqual([1, 1, 1, 1]);
     expect([...t.lambda]).toEqual([0, 0.25, 0.75, 0]);
-    const tt = transposedTaps(t, 2);
     // input 0 receives 1·dy0 + 0.75·dy1 + 0.25·dy2; input 1 receives 0.25·dy1 + 0.75·dy2 + 1·dy3
-    const col = (k: number) =>
-      tt.index.map((idx, j) => [idx[k], tt.weight[j]?.[k]]).filter(([, w]) => w !== 0);
-    expect(col(0)).toEqual([
-      [0, 1],
-      [1, 0.75],
-      [2, 0.25],
-    ]);
-    expect(col(1)).toEqual([
-      [1, 0.25],
-      [2, 0.75],
-      [3, 1],
-    ]);
+    expect([...transposedInterpolationMatrix(t, 2)]).toEqual([1, 0.75, 0.25, 0, 0, 0.25, 0.75, 1]);
+    // the same as a stride-2 correlation over dy padded by 4: taps (k-1 side, centre, k+1 side)
+    expect([...integerUpsampleKernel(2)]).toEqual([0, 0.25, 0.75, 0.75, 0.25, 0]);
   });
 });
 

@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * `ResizeBilinear` gradient that honours `halfPixelCenters` (PyTorch `align_corners=False`);
- * tfjs 4.22's backward kernels ignore the flag. Each output row/column reads two input rows
- * (weights 1-λ, λ), so the transpose is sparse: input k receives from at most M outputs.
- * The gradient is M gathers + weighted sums along H, then along W: O(M · size), exact.
+ * tfjs 4.22's backward kernels ignore the flag. The resize is separable (y = Ry·x·Rxᵀ), so the
+ * gradient is dx = Ryᵀ·dy·Rx, one axis at a time: an integer half-pixel upsample (the usual
+ * logits → labels case) is a stride-s depthwise correlation, anything else one broadcast batch
+ * matmul with the dense transposed interpolation matrix. Both are exact.
  */
 
 export interface InterpolationTaps {
@@ -37,65 +38,119 @@ export function interpolationTaps(options: {
   return { lower, upper, lambda };
 }
 
-/**
- * Transposed taps: for each input index k, up to M (output index, weight) pairs, padded with
- * weight 0. Returned as [M][inSize] index and weight arrays.
- */
-export function transposedTaps(
+/** Dense transposed interpolation matrix [inSize, outSize] (row k: weights input k receives). */
+export function transposedInterpolationMatrix(
   taps: InterpolationTaps,
   inSize: number,
-): {
-  index: Int32Array[];
-  weight: Float32Array[];
-} {
-  const lists: Array<Array<[number, number]>> = Array.from({ length: inSize }, () => []);
-  const add = (k: number, o: number, wgt: number) => {
-    if (wgt === 0) return;
-    const list = lists[k] as Array<[number, number]>;
-    const last = list[list.length - 1];
-    if (last !== undefined && last[0] === o) last[1] += wgt;
-    else list.push([o, wgt]);
-  };
-  for (let o = 0; o < taps.lower.length; o++) {
+): Float32Array {
+  const out = taps.lower.length;
+  const m = new Float64Array(inSize * out);
+  for (let o = 0; o < out; o++) {
     const lam = taps.lambda[o] as number;
-    add(taps.lower[o] as number, o, 1 - lam);
-    add(taps.upper[o] as number, o, lam);
+    m[(taps.lower[o] as number) * out + o] =
+      (m[(taps.lower[o] as number) * out + o] as number) + 1 - lam;
+    m[(taps.upper[o] as number) * out + o] =
+      (m[(taps.upper[o] as number) * out + o] as number) + lam;
   }
-  const m = Math.max(1, ...lists.map((l) => l.length));
-  const index: Int32Array[] = [];
-  const weight: Float32Array[] = [];
-  for (let j = 0; j < m; j++) {
-    const idx = new Int32Array(inSize);
-    const wgt = new Float32Array(inSize);
-    for (let k = 0; k < inSize; k++) {
-      const e = (lists[k] as Array<[number, number]>)[j];
-      if (e !== undefined) {
-        idx[k] = e[0];
-        wgt[k] = e[1];
-      }
-    }
-    index.push(idx);
-    weight.push(wgt);
-  }
-  return { index, weight };
+  return Float32Array.from(m);
 }
 
-/** Applies the transposed interpolation along `axis` (1 = H, 2 = W) of a 4-D tensor. */
-function scatterAxis(
+/**
+ * Kernel of the half-pixel upsample-by-s gradient as a stride-s correlation over dy (length 3s).
+ * Output o = s·k + r reads source k + δ_r, δ_r = (2r + 1 − s) / 2s, from the edge-padded
+ * input: weight 1 − |δ_r| on k, |δ_r| on k − 1 (δ_r < 0) or k + 1 (δ_r ≥ 0).
+ */
+export function integerUpsampleKernel(s: number): Float32Array {
+  const k = new Float32Array(3 * s);
+  for (let r = 0; r < s; r++) {
+    const d = (2 * r + 1 - s) / (2 * s);
+    k[r] = Math.max(d, 0);
+    k[s + r] = 1 - Math.abs(d);
+    k[2 * s + r] = Math.max(-d, 0);
+  }
+  return k;
+}
+
+function axisPad(axis: 1 | 2, before: number, after: number): Array<[number, number]> {
+  return axis === 1
+    ? [
+        [0, 0],
+        [before, after],
+        [0, 0],
+        [0, 0],
+      ]
+    : [
+        [0, 0],
+        [0, 0],
+        [before, after],
+        [0, 0],
+      ];
+}
+
+function axisSlice(x: tf.Tensor4D, axis: 1 | 2, begin: number, size: number): tf.Tensor4D {
+  const b = [0, 0, 0, 0];
+  const sz = [...x.shape];
+  b[axis] = begin;
+  sz[axis] = size;
+  return tf.slice(x, b, sz);
+}
+
+/**
+ * Half-pixel upsample by an integer factor s: one depthwise stride-s correlation of the
+ * zero-padded dy gives the gradient of the edge-padded input (size in + 2); the two edge cells
+ * fold back onto the first and last input cells. O(output · 3), on wasm's fast depthwise conv.
+ */
+function integerUpsampleAxis(dy: tf.Tensor4D, axis: 1 | 2, s: number, inSize: number): tf.Tensor4D {
+  const c = dy.shape[3];
+  const kernel = integerUpsampleKernel(s);
+  const filter = new Float32Array(3 * s * c);
+  for (let t = 0; t < 3 * s; t++) filter.fill(kernel[t] as number, t * c, (t + 1) * c);
+  const fShape: [number, number, number, number] = axis === 1 ? [3 * s, 1, c, 1] : [1, 3 * s, c, 1];
+  const padded = tf.pad(dy, axisPad(axis, 2 * s, 2 * s));
+  const strides: [number, number] = axis === 1 ? [s, 1] : [1, s];
+  const full = tf.depthwiseConv2d(padded, tf.tensor4d(filter, fShape), strides, 'valid');
+  const mid = axisSlice(full, axis, 1, inSize);
+  const first = axisSlice(full, axis, 0, 1);
+  const last = axisSlice(full, axis, inSize + 1, 1);
+  if (inSize === 1) return tf.addN([mid, first, last]);
+  return tf.addN([
+    mid,
+    tf.pad(first, axisPad(axis, 0, inSize - 1)),
+    tf.pad(last, axisPad(axis, inSize - 1, 0)),
+  ]);
+}
+
+/** Transposed interpolation along `axis` as one broadcast batch matmul (general, exact). */
+function matrixAxis(
   dy: tf.Tensor4D,
   axis: 1 | 2,
   taps: InterpolationTaps,
   inSize: number,
 ): tf.Tensor4D {
-  const { index, weight } = transposedTaps(taps, inSize);
-  const wShape = axis === 1 ? [1, inSize, 1, 1] : [1, 1, inSize, 1];
-  const terms = index.map((idx, j) =>
-    tf.mul(
-      tf.gather(dy, tf.tensor1d(idx, 'int32'), axis),
-      tf.tensor(weight[j] as Float32Array, wShape),
-    ),
-  );
-  return (terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Tensor4D;
+  const [n, h, w, c] = dy.shape;
+  const outSize = axis === 1 ? h : w;
+  const rt = tf.tensor3d(transposedInterpolationMatrix(taps, inSize), [1, inSize, outSize]);
+  if (axis === 1) {
+    return tf.reshape(tf.matMul(rt, tf.reshape(dy, [n, h, w * c])), [n, inSize, w, c]);
+  }
+  return tf.reshape(tf.matMul(rt, tf.reshape(dy, [n * h, w, c])), [n, h, inSize, c]);
+}
+
+/** The gradient along one axis, by the cheapest exact route. */
+function backpropAxis(
+  dy: tf.Tensor4D,
+  axis: 1 | 2,
+  inSize: number,
+  alignCorners: boolean,
+  halfPixelCenters: boolean,
+): tf.Tensor4D {
+  const outSize = dy.shape[axis];
+  if (outSize === inSize) return dy; // every mode maps o to o
+  if (halfPixelCenters && !alignCorners && outSize % inSize === 0) {
+    return integerUpsampleAxis(dy, axis, outSize / inSize, inSize);
+  }
+  const taps = interpolationTaps({ inSize, outSize, alignCorners, halfPixelCenters });
+  return matrixAxis(dy, axis, taps, inSize);
 }
 
 /** dImages of `resizeBilinear` (caller owns the result). */
@@ -109,10 +164,14 @@ export function resizeBilinearBackprop(options: {
   const [, inH, inW] = inputShape as [number, number, number, number];
   const [, outH, outW] = dy.shape;
   return tf.tidy(() => {
-    const tapsH = interpolationTaps({ inSize: inH, outSize: outH, alignCorners, halfPixelCenters });
-    const tapsW = interpolationTaps({ inSize: inW, outSize: outW, alignCorners, halfPixelCenters });
-    const alongH = scatterAxis(tf.cast(dy, 'float32'), 1, tapsH, inH);
-    return scatterAxis(alongH, 2, tapsW, inW);
+    const d = tf.cast(dy, 'float32') as tf.Tensor4D;
+    // Shrink the larger ratio first: the second pass then runs on the smaller tensor.
+    if (inH / outH <= inW / outW) {
+      const alongH = backpropAxis(d, 1, inH, alignCorners, halfPixelCenters);
+      return backpropAxis(alongH, 2, inW, alignCorners, halfPixelCenters);
+    }
+    const alongW = backpropAxis(d, 2, inW, alignCorners, halfPixelCenters);
+    return backpropAxis(alongW, 1, inH, alignCorners, halfPixelCenters);
   });
 }
 
