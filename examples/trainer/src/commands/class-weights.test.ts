@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPORT_CLASS_WEIGHTS, REPORT_PIXEL_COUNTS } from '@facepar/losses';
 import { encodeLabelPng } from '@facepar/metrics';
+import { describeWithSharedData } from '@facepar/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../args.js';
 import { createClassWeightsCommand } from './class-weights.js';
@@ -84,5 +85,29 @@ describe('facepar class-weights', () => {
     await expect(run(['--counts', file, '--beta', '1'])).rejects.toThrow(/--beta .* got '1'/);
     fs.writeFileSync(file, '{"x": 1}');
     await expect(run(['--counts', file])).rejects.toThrow(/"pixelCounts" or "counts"/);
+  });
+});
+
+describeWithSharedData('facepar class-weights on real masks', 'fixtures', (dir) => {
+  it('--masks counts equal the MANIFEST histograms of the 8 course masks', async () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'MANIFEST.json'), 'utf8')) as {
+      files: { path: string; value_pixel_counts?: Record<string, number> }[];
+    };
+    const expected = new Array<number>(19).fill(0);
+    const masks = manifest.files.filter((f) => f.path.includes('dev-public/train/masks/'));
+    expect(masks).toHaveLength(8);
+    for (const f of masks) {
+      for (const [v, n] of Object.entries(f.value_pixel_counts!)) expected[Number(v)]! += n;
+    }
+    const masksDir = path.join(dir, 'ai6126_2025_mini/dev-public/train/masks');
+    const { code, lines } = await run(['--masks', masksDir, '--json']);
+    expect(code).toBe(0);
+    const doc = JSON.parse(lines.join('\n'));
+    expect(doc.counts).toEqual(expected);
+    expect(doc.counts.reduce((a: number, b: number) => a + b, 0)).toBe(8 * 512 * 512);
+    const total = 8 * 512 * 512;
+    doc.weights.forEach((w: number, c: number) => {
+      expect(w).toBeCloseTo(Math.log2(total / expected[c]!), 12);
+    });
   });
 });
