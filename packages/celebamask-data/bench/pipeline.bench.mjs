@@ -1,0 +1,79 @@
+// The 512 training pipeline from JPEG + PNG (RandomResize 0.5-2, RandomCrop 512 catMaxRatio 0.75,
+// flip with L/R swap, PhotoMetricDistortion, normalise, pad, batch to tensors) over the 900 real
+// CelebAMask-HQ pairs, and mask-statistics throughput. Skipped when ../shared/data is absent.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { computeMaskStats, createLoader, openDataset } from '@facepar/celebamask-data';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { REPO_ROOT, writeBenchResult } from '../../../scripts/bench-lib.mjs';
+
+const shared = process.env.FACEPAR_SHARED_DIR ?? path.resolve(REPO_ROOT, '..', 'shared');
+const root = path.join(shared, 'data', 'celebamask-mini');
+if (!fs.existsSync(root)) {
+  console.log(`celebamask-data/pipeline: skipped, ${root} not found (set FACEPAR_SHARED_DIR)`);
+  process.exit(0);
+}
+await tf.setBackend('cpu');
+const ds = await openDataset({ root });
+const BATCH = 8;
+const BATCHES = Number(process.env.BENCH_BATCHES ?? 40);
+
+async function loaderRate({ workers, transforms = {} }) {
+  const loader = createLoader({
+    dataset: ds,
+    batchSize: BATCH,
+    seed: 1,
+    workers,
+    prefetch: 3,
+    transforms,
+  });
+  for (let i = 0; i < 2; i++) {
+    const b = await loader.next();
+    tf.dispose([b.images, b.labels]);
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < BATCHES; i++) {
+    const b = await loader.next();
+    tf.dispose([b.images, b.labels]);
+  }
+  const s = (performance.now() - t0) / 1000;
+  await loader.close();
+  return Number(((BATCHES * BATCH) / s).toFixed(1));
+}
+
+const load = () => `load avg ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`;
+const rows = [];
+const cases = [
+  { name: '512 train pipeline, 2 worker threads', workers: 2, goal: '>= 150 samples/s' },
+  { name: '512 train pipeline, main thread only', workers: 0 },
+  {
+    name: '512 train pipeline without PhotoMetricDistortion, 1 worker thread',
+    workers: 1,
+    transforms: { photoMetric: null },
+    goal: 'PIL + numpy, same steps, 1 core: 30 samples/s',
+  },
+];
+for (const c of cases) {
+  const value = await loaderRate(c);
+  rows.push({
+    case: c.name,
+    value,
+    unit: 'samples/s',
+    ...(c.goal ? { goal: c.goal } : {}),
+    note: `${ds.length} real 512² JPEG+PNG pairs, batch ${BATCH}, ${BATCHES * BATCH} samples; ${load()}`,
+  });
+}
+
+await computeMaskStats({ masksDir: path.join(root, 'train', 'masks') }); // warm-up (page cache, JIT)
+const t0 = performance.now();
+const stats = await computeMaskStats({ masksDir: path.join(root, 'train', 'masks') });
+const sec = (performance.now() - t0) / 1000;
+rows.push({
+  case: `data stats over ${stats.files} real masks`,
+  value: Number((stats.files / sec).toFixed(1)),
+  unit: 'masks/s',
+  note: `${sec.toFixed(2)} s total, main thread decode; ${load()}`,
+});
+writeBenchResult({ pkg: 'celebamask-data', name: 'pipeline', rows });
