@@ -61,15 +61,19 @@ export {
 export type { ComputeMaskStatsOptions, MaskStats } from './mask-stats.js';
 export {
   applyPhotoMetric,
+  cropLazyLabels,
   cropSample,
   DEFAULT_NORMALIZE_OPTIONS,
   DEFAULT_PHOTO_METRIC_DISTORTION_OPTIONS,
   DEFAULT_RANDOM_CROP_OPTIONS,
   DEFAULT_RANDOM_RESIZE_OPTIONS,
   drawPhotoMetric,
+  flipImage,
   flipLabels,
   flipSample,
+  lazyResizeLabels,
   normalizeImage,
+  normalizePadInto,
   padSample,
   photoMetricDistortion,
   randomCropBox,
@@ -83,6 +87,7 @@ export {
 export type {
   CropBox,
   FlipOptions,
+  LazyResizedLabels,
   NormalizeOptions,
   PhotoMetricDistortionOptions,
   PhotoMetricDraw,

@@ -12,14 +12,15 @@ import {
   DEFAULT_RANDOM_CROP_OPTIONS,
   DEFAULT_RANDOM_RESIZE_OPTIONS,
   drawPhotoMetric,
+  cropLazyLabels,
+  flipImage,
   flipLabels,
-  flipSample,
+  lazyResizeLabels,
   normalizeImage,
   normalizePadInto,
   type PhotoMetricDistortionOptions,
   randomCropBox,
   randomResizeSize,
-  resizeLabelsCentred,
   resizeSample,
   resolvePhotoMetricDistortionOptions,
   type SegSample,
@@ -107,9 +108,11 @@ export interface TrainSample {
 
 /** The random geometry of one sample, drawn in a fixed order from the RNG. */
 interface Geometry {
+  /** Size after the random resize. */
   width: number;
   height: number;
-  labels: Uint8Array;
+  /** Labels of the crop (already flipped when `flip`). */
+  cropLabels: Uint8Array;
   box: { x: number; y: number; width: number; height: number };
   flip: boolean;
 }
@@ -120,21 +123,17 @@ function drawGeometry(
   rng: Rng,
 ): Geometry {
   let { width, height } = labels;
-  let lab = labels.labels;
-  if (o.resize !== null) {
+  if (o.resize !== null)
     ({ width, height } = randomResizeSize({ width, height, rng, ...o.resize }));
-    if (width !== labels.width || height !== labels.height) {
-      lab = resizeLabelsCentred({
-        labels: lab,
-        width: labels.width,
-        height: labels.height,
-        outWidth: width,
-        outHeight: height,
-      });
-    }
-  }
+  const lazy = lazyResizeLabels({
+    labels: labels.labels,
+    width: labels.width,
+    height: labels.height,
+    outWidth: width,
+    outHeight: height,
+  });
   const box = randomCropBox({
-    labels: lab,
+    labels: lazy,
     width,
     height,
     rng,
@@ -143,7 +142,15 @@ function drawGeometry(
     ignoreIndex: o.ignoreIndex,
   });
   const flip = o.flipProb > 0 && rng.random() < o.flipProb;
-  return { width, height, labels: lab, box, flip };
+  let cropLabels = cropLazyLabels({ labels: lazy, box });
+  if (flip)
+    cropLabels = flipLabels({
+      labels: cropLabels,
+      width: box.width,
+      height: box.height,
+      pairs: o.flipPairs,
+    });
+  return { width, height, cropLabels, box, flip };
 }
 
 function finish(sample: SegSample, o: ResolvedTrainPipelineOptions, rng: Rng): TrainSample {
@@ -180,9 +187,10 @@ export function trainTransform(
   const o = resolveTrainPipelineOptions(options);
   const { sample, rng } = options;
   const g = drawGeometry(sample, o, rng);
-  let s = resizeSample({ sample, width: g.width, height: g.height });
-  s = cropSample({ sample: { ...s, labels: g.labels }, box: g.box });
-  if (g.flip) s = flipSample({ sample: s, pairs: o.flipPairs });
+  const resized = resizeSample({ sample, width: g.width, height: g.height });
+  let image = cropSample({ sample: resized, box: g.box }).image;
+  if (g.flip) image = flipImage({ image, width: g.box.width, height: g.box.height });
+  const s: SegSample = { image, labels: g.cropLabels, width: g.box.width, height: g.box.height };
   return finish(s, o, rng);
 }
 
@@ -251,15 +259,7 @@ export async function loadTrainSample(
       problem: `cannot decode image: ${(err as Error).message}`,
     });
   }
-  let labels = cropSample({
-    sample: { image: new Uint8Array(0), labels: g.labels, width: g.width, height: g.height },
-    box: g.box,
-    labelsOnly: true,
-  }).labels;
-  if (g.flip) {
-    labels = flipLabels({ labels, width: g.box.width, height: g.box.height, pairs: o.flipPairs });
-  }
-  const s: SegSample = { image, labels, width: g.box.width, height: g.box.height };
+  const s: SegSample = { image, labels: g.cropLabels, width: g.box.width, height: g.box.height };
   return finish(s, o, rng);
 }
 

@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { createRng } from './rng.js';
 import {
   applyPhotoMetric,
+  cropLazyLabels,
   cropSample,
   drawPhotoMetric,
   flipSample,
   normalizeImage,
+  lazyResizeLabels,
   padSample,
   randomCropBox,
   randomResizeSize,
@@ -136,6 +138,40 @@ describe('randomCropBox', () => {
     ).toThrow(/catMaxRatio 0 must be in \(0, 1\]/);
   });
 
+  it('a lazily resized map gives the same crops and boxes as a materialised one', () => {
+    const src = Uint8Array.from({ length: 7 * 5 }, (_, i) => (i * 37) % 19);
+    const full = resizeLabelsCentred({
+      labels: src,
+      width: 7,
+      height: 5,
+      outWidth: 11,
+      outHeight: 9,
+    });
+    const lazy = lazyResizeLabels({ labels: src, width: 7, height: 5, outWidth: 11, outHeight: 9 });
+    const box = { x: 3, y: 2, width: 6, height: 5 };
+    const expected: number[] = [];
+    for (let y = 0; y < 5; y++)
+      for (let x = 0; x < 6; x++) expected.push(full[(2 + y) * 11 + 3 + x]!);
+    expect([...cropLazyLabels({ labels: lazy, box })]).toEqual(expected);
+    for (let seed = 0; seed < 20; seed++) {
+      const a = randomCropBox({
+        labels: full,
+        width: 11,
+        height: 9,
+        rng: createRng({ seed }),
+        cropSize: 4,
+      });
+      const b = randomCropBox({
+        labels: lazy,
+        width: 11,
+        height: 9,
+        rng: createRng({ seed }),
+        cropSize: 4,
+      });
+      expect(b).toEqual(a);
+    }
+  });
+
   it('cropSample takes the same box from image and labels', () => {
     const s: SegSample = {
       image: Uint8Array.from({ length: 4 * 3 * 3 }, (_, i) => i),
@@ -222,6 +258,16 @@ describe('photoMetricDistortion', () => {
       draw: { brightness: null, contrastFirst: false, contrast: 1.5, saturation: null, hue: null },
     });
     expect([...img2]).toEqual([255, 150, 1]);
+  });
+
+  it('composes brightness and contrast like two truncating passes', () => {
+    const img = Uint8Array.from([100, 0, 250]);
+    applyPhotoMetric({
+      image: img,
+      draw: { brightness: 10.7, contrastFirst: true, contrast: 1.5, saturation: null, hue: null },
+    });
+    // floor(floor(100 + 10.7) * 1.5) = 165; floor(floor(0 + 10.7) * 1.5) = 15; 255 clipped
+    expect([...img]).toEqual([165, 15, 255]);
   });
 
   it('saturation and hue act in 8-bit HSV (hue unit = 2 degrees)', () => {

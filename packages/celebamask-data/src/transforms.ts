@@ -132,6 +132,48 @@ export function resizeLabelsCentred(options: {
   return out;
 }
 
+/**
+ * A centre-aligned nearest resize of labels that is not materialised: `xs`/`ys` map output
+ * columns/rows to source ones. The crop search reads through it and only the chosen crop is
+ * copied out (a 2x resize of a 512² map would otherwise write 1M labels per sample).
+ */
+export interface LazyResizedLabels {
+  source: Uint8Array;
+  sourceWidth: number;
+  width: number;
+  height: number;
+  xs: Int32Array;
+  ys: Int32Array;
+}
+
+export function lazyResizeLabels(options: {
+  labels: Uint8Array;
+  width: number;
+  height: number;
+  outWidth: number;
+  outHeight: number;
+}): LazyResizedLabels {
+  const { labels, width: w, height: h, outWidth: ow, outHeight: oh } = options;
+  const xs = new Int32Array(ow);
+  const ys = new Int32Array(oh);
+  for (let x = 0; x < ow; x++) xs[x] = Math.min(w - 1, Math.floor(((x + 0.5) * w) / ow));
+  for (let y = 0; y < oh; y++) ys[y] = Math.min(h - 1, Math.floor(((y + 0.5) * h) / oh)) * w;
+  return { source: labels, sourceWidth: w, width: ow, height: oh, xs, ys };
+}
+
+/** The labels of `box` from a lazily resized map. */
+export function cropLazyLabels(options: { labels: LazyResizedLabels; box: CropBox }): Uint8Array {
+  const { labels: l, box } = options;
+  const out = new Uint8Array(box.width * box.height);
+  const { source, xs, ys } = l;
+  for (let y = 0; y < box.height; y++) {
+    const row = ys[box.y + y]!;
+    const o = y * box.width;
+    for (let x = 0; x < box.width; x++) out[o + x] = source[row + xs[box.x + x]!]!;
+  }
+  return out;
+}
+
 /** Resizes image (bilinear) and labels (nearest) together. */
 export function resizeSample(options: {
   sample: SegSample;
@@ -198,7 +240,12 @@ function cropHw(cropSize: number | readonly [number, number]): [number, number] 
  * pixels; after 10 redraws the last box is kept.
  */
 export function randomCropBox(
-  options: { labels: Uint8Array; width: number; height: number; rng: Rng } & RandomCropOptions,
+  options: {
+    labels: Uint8Array | LazyResizedLabels;
+    width: number;
+    height: number;
+    rng: Rng;
+  } & RandomCropOptions,
 ): CropBox {
   const [ch, cw] = cropHw(options.cropSize ?? DEFAULT_RANDOM_CROP_OPTIONS.cropSize);
   const catMaxRatio = options.catMaxRatio ?? DEFAULT_RANDOM_CROP_OPTIONS.catMaxRatio;
@@ -206,7 +253,24 @@ export function randomCropBox(
   if (!(catMaxRatio > 0 && catMaxRatio <= 1)) {
     throw new Error(`randomCrop: catMaxRatio ${catMaxRatio} must be in (0, 1]`);
   }
-  const { labels, width, height, rng } = options;
+  const { width, height, rng } = options;
+  // a materialised map is a lazy one with identity index maps
+  const view: LazyResizedLabels =
+    options.labels instanceof Uint8Array
+      ? lazyResizeLabels({
+          labels: options.labels,
+          width,
+          height,
+          outWidth: width,
+          outHeight: height,
+        })
+      : options.labels;
+  if (view.width !== width || view.height !== height) {
+    throw new Error(
+      `randomCrop: labels are ${view.width}x${view.height}, expected ${width}x${height}`,
+    );
+  }
+  const { source, xs, ys } = view;
   const draw = (): CropBox => {
     const x = rng.int(0, Math.max(width - cw, 0));
     const y = rng.int(0, Math.max(height - ch, 0));
@@ -218,8 +282,8 @@ export function randomCropBox(
     for (let attempt = 0; attempt < 10; attempt++) {
       counts.fill(0);
       for (let yy = box.y; yy < box.y + box.height; yy++) {
-        const row = yy * width;
-        for (let xx = box.x; xx < box.x + box.width; xx++) counts[labels[row + xx]!]!++;
+        const row = ys[yy]!;
+        for (let xx = box.x; xx < box.x + box.width; xx++) counts[source[row + xs[xx]!]!]!++;
       }
       counts[ignoreIndex] = 0;
       let classes = 0;
@@ -277,6 +341,27 @@ export function flipLabels(
   for (let y = 0; y < h; y++) {
     const row = y * w;
     for (let x = 0; x < w; x++) out[row + (w - 1 - x)] = table[src[row + x]!]!;
+  }
+  return out;
+}
+
+/** Horizontal mirror of an RGB HWC image. */
+export function flipImage(options: {
+  image: Uint8Array;
+  width: number;
+  height: number;
+}): Uint8Array {
+  const { image: src, width: w, height: h } = options;
+  const out = new Uint8Array(src.length);
+  for (let y = 0; y < h; y++) {
+    const row = y * w * 3;
+    for (let x = 0; x < w; x++) {
+      const s = row + 3 * x;
+      const d = row + 3 * (w - 1 - x);
+      out[d] = src[s]!;
+      out[d + 1] = src[s + 1]!;
+      out[d + 2] = src[s + 2]!;
+    }
   }
   return out;
 }
@@ -365,13 +450,17 @@ export function drawPhotoMetric(
   return { brightness, contrastFirst, contrast, saturation, hue };
 }
 
-/** `x * alpha + beta`, clipped to 0..255 and truncated to uint8 (mmseg `convert`). */
-function convertInPlace(image: Uint8Array, alpha: number, beta: number): void {
+/** `x * alpha + beta`, clipped to 0..255 and truncated to uint8 (mmseg `convert`), as a LUT. */
+function convertLut(alpha: number, beta: number, before?: Uint8Array): Uint8Array {
   const lut = new Uint8Array(256);
   for (let v = 0; v < 256; v++) {
-    const y = v * alpha + beta;
+    const y = (before ? before[v]! : v) * alpha + beta;
     lut[v] = y <= 0 ? 0 : y >= 255 ? 255 : Math.floor(y);
   }
+  return lut;
+}
+
+function applyLut(image: Uint8Array, lut: Uint8Array): void {
   for (let i = 0; i < image.length; i++) image[i] = lut[image[i]!]!;
 }
 
@@ -383,10 +472,6 @@ for (let i = 1; i < 256; i++) {
   SDIV[i] = Math.round((255 << HSV_SHIFT) / i);
   HDIV[i] = Math.round((180 << HSV_SHIFT) / (6 * i));
 }
-// cv2 HSV2RGB sector table: indices into [v, p, q, t] for (b, g, r)
-const SECTOR_B = [1, 1, 3, 0, 0, 2];
-const SECTOR_G = [3, 0, 0, 2, 1, 1];
-const SECTOR_R = [0, 2, 1, 1, 3, 0];
 
 /**
  * Saturation scale and hue shift through 8-bit HSV with OpenCV's arithmetic (H in 0..179, S and
@@ -399,7 +484,6 @@ function hsvInPlace(image: Uint8Array, saturation: number | null, hue: number | 
     satLut[v] = y <= 0 ? 0 : y >= 255 ? 255 : Math.floor(y);
   }
   const dh = hue ?? 0;
-  const tab = new Float64Array(4);
   const hscale = 6 / 180;
   for (let i = 0; i < image.length; i += 3) {
     const r = image[i]!;
@@ -412,38 +496,65 @@ function hsvInPlace(image: Uint8Array, saturation: number | null, hue: number | 
     if (g < mn) mn = g;
     if (b < mn) mn = b;
     const diff = v - mn;
-    const s0 = (diff * SDIV[v]! + (1 << (HSV_SHIFT - 1))) >> HSV_SHIFT;
-    let h: number;
-    if (v === r) h = g - b;
-    else if (v === g) h = b - r + 2 * diff;
-    else h = r - g + 4 * diff;
-    h = (h * HDIV[diff]! + (1 << (HSV_SHIFT - 1))) >> HSV_SHIFT;
-    if (h < 0) h += 180;
-    h = (h + dh) % 180;
-    if (h < 0) h += 180;
-    const s = satLut[s0]!;
+    const s = satLut[(diff * SDIV[v]! + (1 << (HSV_SHIFT - 1))) >> HSV_SHIFT]!;
     if (s === 0) {
       image[i] = v;
       image[i + 1] = v;
       image[i + 2] = v;
       continue;
     }
-    // cv2 HSV2RGB_f on (h * 6/180, s/255, v/255), then rounded back to bytes
+    let h: number;
+    if (v === r) h = g - b;
+    else if (v === g) h = b - r + 2 * diff;
+    else h = r - g + 4 * diff;
+    h = (h * HDIV[diff]! + (1 << (HSV_SHIFT - 1))) >> HSV_SHIFT;
+    if (h < 0) h += 180;
+    h += dh;
+    if (h >= 180) h -= 180;
+    else if (h < 0) h += 180;
+    // cv2 HSV2RGB_f on (h * 6/180, s/255, v/255), then rounded back to bytes (all values >= 0)
     let hh = h * hscale;
-    let sector = Math.floor(hh);
+    let sector = hh | 0;
     hh -= sector;
     if (sector >= 6) {
       sector = 0;
       hh = 0;
     }
     const ss = s / 255;
-    tab[0] = v;
-    tab[1] = v * (1 - ss);
-    tab[2] = v * (1 - ss * hh);
-    tab[3] = v * (1 - ss * (1 - hh));
-    image[i] = Math.round(tab[SECTOR_R[sector]!]!);
-    image[i + 1] = Math.round(tab[SECTOR_G[sector]!]!);
-    image[i + 2] = Math.round(tab[SECTOR_B[sector]!]!);
+    const p = (v * (1 - ss) + 0.5) | 0;
+    const q = (v * (1 - ss * hh) + 0.5) | 0;
+    const t = (v * (1 - ss * (1 - hh)) + 0.5) | 0;
+    switch (sector) {
+      case 0:
+        image[i] = v;
+        image[i + 1] = t;
+        image[i + 2] = p;
+        break;
+      case 1:
+        image[i] = q;
+        image[i + 1] = v;
+        image[i + 2] = p;
+        break;
+      case 2:
+        image[i] = p;
+        image[i + 1] = v;
+        image[i + 2] = t;
+        break;
+      case 3:
+        image[i] = p;
+        image[i + 1] = q;
+        image[i + 2] = v;
+        break;
+      case 4:
+        image[i] = t;
+        image[i + 1] = p;
+        image[i + 2] = v;
+        break;
+      default:
+        image[i] = v;
+        image[i + 1] = p;
+        image[i + 2] = q;
+    }
   }
 }
 
@@ -463,10 +574,18 @@ export function photoMetricDistortion(
 /** Applies a `drawPhotoMetric` result in place. */
 export function applyPhotoMetric(options: { image: Uint8Array; draw: PhotoMetricDraw }): void {
   const { image, draw: d } = options;
-  if (d.brightness !== null) convertInPlace(image, 1, d.brightness);
-  if (d.contrastFirst && d.contrast !== null) convertInPlace(image, d.contrast, 0);
-  if (d.saturation !== null || d.hue !== null) hsvInPlace(image, d.saturation, d.hue);
-  if (!d.contrastFirst && d.contrast !== null) convertInPlace(image, d.contrast, 0);
+  // consecutive per-value steps compose into one lookup table (same bytes, one pass)
+  let lut: Uint8Array | undefined;
+  if (d.brightness !== null) lut = convertLut(1, d.brightness);
+  if (d.contrastFirst && d.contrast !== null) lut = convertLut(d.contrast, 0, lut);
+  const hsv = d.saturation !== null || d.hue !== null;
+  if (hsv) {
+    if (lut) applyLut(image, lut);
+    lut = undefined;
+    hsvInPlace(image, d.saturation, d.hue);
+  }
+  if (!d.contrastFirst && d.contrast !== null) lut = convertLut(d.contrast, 0, lut);
+  if (lut) applyLut(image, lut);
 }
 
 export interface NormalizeOptions {
