@@ -152,7 +152,7 @@ describe.runIf(available)(`gradients on webgpu (${where})`, () => {
         ];
         let h = tf.conv2d(x, w, 2, torchPadding(1));
         const mom = tf.moments(h, [0, 1, 2]);
-        h = tf.relu(tf.batchNorm(h, mom.mean, mom.variance, beta, gamma, 1e-5));
+        h = tf.relu(tf.batchNorm(h, mom.mean, mom.variance, beta, gamma, 1e-5)) as tf.Tensor4D;
         h = maxPool2d({ x: h, kernelSize: 3, stride: 1, padding: 1 });
         h = tf.depthwiseConv2d(h, dw, 1, 'same', 'NHWC', 2);
         h = tf.conv2d(h, pw, 1, 'valid');
