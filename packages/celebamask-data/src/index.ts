@@ -98,8 +98,11 @@ export type {
 export {
   DEFAULT_TRAIN_PIPELINE_OPTIONS,
   evalTransform,
+  loadTrainCrop,
   loadTrainSample,
+  normalizeTrainCrop,
   resolveTrainPipelineOptions,
+  trainCrop,
   trainTransform,
 } from './pipeline.js';
 export type {

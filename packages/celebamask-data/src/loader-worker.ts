@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DatasetError } from './dataset-error.js';
 import type { DatasetEntry, ReadSampleOptions } from './dataset.js';
-import { loadTrainSample, type TrainPipelineOptions } from './pipeline.js';
+import { loadTrainCrop, type TrainPipelineOptions } from './pipeline.js';
 import { createRng } from './rng.js';
 
 export interface LoaderWorkerData {
@@ -18,14 +18,14 @@ export interface LoaderJob {
 }
 
 export type LoaderJobResult =
-  | { id: number; ok: true; image: Float32Array; labels: Uint8Array; width: number; height: number }
+  | { id: number; ok: true; image: Uint8Array; labels: Uint8Array; width: number; height: number }
   | { id: number; ok: false; message: string; file?: string; problem?: string };
 
 const data = workerData as LoaderWorkerData;
 const port = parentPort!;
 port.on('message', async (job: LoaderJob) => {
   try {
-    const s = await loadTrainSample({
+    const s = await loadTrainCrop({
       ...data.transforms,
       entry: data.entries[job.index]!,
       rng: createRng({ seed: job.seed }),

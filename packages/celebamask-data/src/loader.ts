@@ -7,12 +7,12 @@ import { type Dataset, readSample } from './dataset.js';
 import type { LoaderJob, LoaderJobResult, LoaderWorkerData } from './loader-worker.js';
 import {
   evalTransform,
-  loadTrainSample,
+  loadTrainCrop,
   resolveTrainPipelineOptions,
   type TrainPipelineOptions,
-  type TrainSample,
 } from './pipeline.js';
 import { createRng, mixSeed } from './rng.js';
+import { normalizePadInto, type SegSample } from './transforms.js';
 
 /**
  * Where a loader stands. All randomness derives from these numbers (epoch order from
@@ -78,7 +78,7 @@ interface Job {
   epoch: number;
   position: number;
   index: number;
-  result: Promise<TrainSample>;
+  result: Promise<SegSample>;
 }
 
 function resolveCreateLoaderOptions(options: CreateLoaderOptions) {
@@ -167,7 +167,7 @@ class WorkerPool {
   private readonly workers: { worker: Worker; busy: number }[] = [];
   private readonly waiting = new Map<
     number,
-    { resolve: (s: TrainSample) => void; reject: (e: Error) => void }
+    { resolve: (s: SegSample) => void; reject: (e: Error) => void }
   >();
   private nextId = 0;
 
@@ -195,7 +195,7 @@ class WorkerPool {
     }
   }
 
-  run(index: number, seed: number): Promise<TrainSample> {
+  run(index: number, seed: number): Promise<SegSample> {
     const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.nextId++;
     slot.busy++;
@@ -219,7 +219,7 @@ class WorkerPool {
 export function createLoader(options: CreateLoaderOptions): Loader {
   const o = resolveCreateLoaderOptions(options);
   const transforms = options.transforms ?? {};
-  resolveTrainPipelineOptions(transforms); // validate early
+  const pipe = resolveTrainPipelineOptions(transforms); // validates early
   const { entries, readOptions } = options.dataset;
   const size = entries.length;
   const pool =
@@ -248,7 +248,7 @@ export function createLoader(options: CreateLoaderOptions): Loader {
     const seed = mixSeed(o.seed, jobEpoch, jobPos);
     const result = pool
       ? pool.run(index, seed)
-      : loadTrainSample({
+      : loadTrainCrop({
           ...transforms,
           entry: entries[index]!,
           rng: createRng({ seed }),
@@ -265,7 +265,7 @@ export function createLoader(options: CreateLoaderOptions): Loader {
 
   const next = async (): Promise<LoaderBatch | null> => {
     if (closed) throw new Error('createLoader: next() after close()');
-    const samples: { sample: TrainSample; id: string }[] = [];
+    const samples: { sample: SegSample; id: string }[] = [];
     let epoch = -1;
     while (samples.length < o.batchSize) {
       fill();
@@ -283,13 +283,28 @@ export function createLoader(options: CreateLoaderOptions): Loader {
       state = { seed: o.seed, epoch: job.epoch, position: job.position + 1 };
     }
     fill();
-    const { width: W, height: H } = samples[0]!.sample;
+    // workers return augmented bytes; normalise and pad straight into the batch buffers
+    const [H, W] = pipe.cropSize;
     const B = samples.length;
     const images = new Float32Array(B * H * W * 3);
     const labels = new Int32Array(B * H * W);
     samples.forEach(({ sample }, b) => {
-      images.set(sample.image, b * H * W * 3);
-      labels.set(sample.labels, b * H * W);
+      normalizePadInto({
+        image: sample.image,
+        labels: sample.labels,
+        width: sample.width,
+        height: sample.height,
+        outImage: images,
+        outLabels: labels,
+        outWidth: W,
+        outHeight: H,
+        imageOffset: b * H * W * 3,
+        labelOffset: b * H * W,
+        mean: pipe.mean,
+        std: pipe.std,
+        padValue: 0,
+        segPadValue: pipe.ignoreIndex,
+      });
     });
     if (state.position >= size) state = { seed: o.seed, epoch: state.epoch + 1, position: 0 };
     return {

@@ -153,13 +153,25 @@ function drawGeometry(
   return { width, height, cropLabels, box, flip };
 }
 
-function finish(sample: SegSample, o: ResolvedTrainPipelineOptions, rng: Rng): TrainSample {
+function photometric(sample: SegSample, o: ResolvedTrainPipelineOptions, rng: Rng): SegSample {
   if (o.photoMetric !== null) {
     applyPhotoMetric({ image: sample.image, draw: drawPhotoMetric({ rng, ...o.photoMetric }) });
   }
+  return sample;
+}
+
+/** Normalises and pads an augmented crop to the crop size (what batches hold). */
+export function normalizeTrainCrop(
+  options: { sample: SegSample } & Pick<
+    TrainPipelineOptions,
+    'cropSize' | 'mean' | 'std' | 'ignoreIndex'
+  >,
+): TrainSample {
+  const o = resolveTrainPipelineOptions(options);
   const [H, W] = o.cropSize;
   const image = new Float32Array(W * H * 3);
   const labels = new Uint8Array(W * H);
+  const { sample } = options;
   normalizePadInto({
     image: sample.image,
     labels: sample.labels,
@@ -178,30 +190,41 @@ function finish(sample: SegSample, o: ResolvedTrainPipelineOptions, rng: Rng): T
 }
 
 /**
- * The training pipeline on a decoded sample, in mmseg order: RandomResize → RandomCrop
- * (catMaxRatio) → RandomFlip (swapping L/R labels) → PhotoMetricDistortion → normalise → pad.
+ * The augmentation steps on a decoded sample, in mmseg order: RandomResize → RandomCrop
+ * (catMaxRatio) → RandomFlip (swapping L/R labels) → PhotoMetricDistortion. Returns the crop as
+ * bytes (not yet normalised or padded).
  */
-export function trainTransform(
+export function trainCrop(
   options: { sample: SegSample; rng: Rng } & TrainPipelineOptions,
-): TrainSample {
+): SegSample {
   const o = resolveTrainPipelineOptions(options);
   const { sample, rng } = options;
   const g = drawGeometry(sample, o, rng);
   const resized = resizeSample({ sample, width: g.width, height: g.height });
   let image = cropSample({ sample: resized, box: g.box }).image;
   if (g.flip) image = flipImage({ image, width: g.box.width, height: g.box.height });
-  const s: SegSample = { image, labels: g.cropLabels, width: g.box.width, height: g.box.height };
-  return finish(s, o, rng);
+  return photometric(
+    { image, labels: g.cropLabels, width: g.box.width, height: g.box.height },
+    o,
+    rng,
+  );
+}
+
+/** The whole training pipeline on a decoded sample: `trainCrop`, then normalise and pad. */
+export function trainTransform(
+  options: { sample: SegSample; rng: Rng } & TrainPipelineOptions,
+): TrainSample {
+  return normalizeTrainCrop({ ...options, sample: trainCrop(options) });
 }
 
 /**
- * The same pipeline straight from files: labels are decoded and resized first to choose the
- * crop, then sharp decodes, resizes, crops and mirrors only the needed part of the JPEG. Same
- * RNG draws and geometry as `trainTransform`; image pixels differ only by the resize kernel.
+ * `trainCrop` straight from files: labels are decoded first to choose the crop, then sharp
+ * decodes, resizes, crops and mirrors only the needed part of the JPEG. Same RNG draws and
+ * geometry as `trainCrop`; image pixels differ only by the resize kernel.
  */
-export async function loadTrainSample(
+export async function loadTrainCrop(
   options: { entry: DatasetEntry; rng: Rng; read: ReadSampleOptions } & TrainPipelineOptions,
-): Promise<TrainSample> {
+): Promise<SegSample> {
   const o = resolveTrainPipelineOptions(options);
   const { entry, rng, read } = options;
   if (read.resize === 'mask-to-image') {
@@ -209,7 +232,7 @@ export async function loadTrainSample(
     const s = await readSample({ entry, ...read });
     if (s.labels === null)
       throw new DatasetError({ file: entry.image, problem: 'training needs a mask' });
-    return trainTransform({ ...options, sample: { ...s, labels: s.labels } });
+    return trainCrop({ ...options, sample: { ...s, labels: s.labels } });
   }
   const lab = await readLabels({
     entry,
@@ -259,8 +282,18 @@ export async function loadTrainSample(
       problem: `cannot decode image: ${(err as Error).message}`,
     });
   }
-  const s: SegSample = { image, labels: g.cropLabels, width: g.box.width, height: g.box.height };
-  return finish(s, o, rng);
+  return photometric(
+    { image, labels: g.cropLabels, width: g.box.width, height: g.box.height },
+    o,
+    rng,
+  );
+}
+
+/** `loadTrainCrop`, then normalise and pad: one training sample from files. */
+export async function loadTrainSample(
+  options: { entry: DatasetEntry; rng: Rng; read: ReadSampleOptions } & TrainPipelineOptions,
+): Promise<TrainSample> {
+  return normalizeTrainCrop({ ...options, sample: await loadTrainCrop(options) });
 }
 
 /** Evaluation: optional resize to a fixed size (bilinear image, nearest labels), normalise. */
