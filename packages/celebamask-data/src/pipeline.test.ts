@@ -2,13 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CELEBAMASK_PALETTE, flipLabelTable } from '@facepar/metrics';
+import { describeWithSharedData } from '@facepar/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from './dataset.js';
-import { evalTransform, loadTrainSample, trainTransform } from './pipeline.js';
+import { evalTransform, loadTrainCrop, loadTrainSample, trainTransform } from './pipeline.js';
 import { createRng } from './rng.js';
 import { writeSyntheticDataset } from './synthetic-dataset.js';
 import { generateSyntheticFace } from './synthetic-face.js';
-import { DEFAULT_NORMALIZE_OPTIONS, type SegSample } from './transforms.js';
+import { DEFAULT_NORMALIZE_OPTIONS, flipImage, flipLabels, type SegSample } from './transforms.js';
 
 /** A sample whose pixel colour is the palette colour of its label: alignment is checkable. */
 function paletteSample(seed: number, size: number): SegSample {
@@ -180,5 +181,36 @@ describe('loadTrainSample (sharp path)', () => {
       }
       expect(err / n).toBeLessThan(4);
     }
+  });
+});
+
+describeWithSharedData('loadTrainCrop on a real pair', 'fixtures', (dir) => {
+  it('flip mirrors the real image and swaps L/R labels exactly, staying aligned', async () => {
+    const ds = await openDataset({ root: path.join(dir, 'ai6126_2025_mini', 'dev-public') });
+    const i = ds.entries.findIndex((e) => e.id === '69a048720b9749f59b58243237ff929d'); // all 18 parts
+    const s = await ds.read(i);
+    const opts = { resize: null, cropSize: 512, photoMetric: null, catMaxRatio: 1 } as const;
+    const load = (flipProb: number) =>
+      loadTrainCrop({
+        entry: ds.entries[i]!,
+        rng: createRng({ seed: 0 }),
+        read: ds.readOptions,
+        ...opts,
+        flipProb,
+      });
+    const [plain, flipped] = [await load(0), await load(1)];
+    expect(Buffer.from(plain.labels).equals(Buffer.from(s.labels!))).toBe(true);
+    const expected = flipLabels({ labels: s.labels!, width: 512, height: 512 });
+    expect(Buffer.from(flipped.labels).equals(Buffer.from(expected))).toBe(true);
+    // MANIFEST counts: l_eye 562 / r_eye 563, l_brow 1074 / r_brow 912, l_ear 1507 / r_ear 545
+    const count = (l: Uint8Array, v: number) => l.reduce((n, x) => n + (x === v ? 1 : 0), 0);
+    expect([4, 5, 6, 7, 8, 9].map((v) => count(flipped.labels, v))).toEqual([
+      563, 562, 912, 1074, 545, 1507,
+    ]);
+    const mirrored = flipImage({ image: plain.image, width: 512, height: 512 });
+    let maxDiff = 0;
+    for (let p = 0; p < mirrored.length; p++)
+      maxDiff = Math.max(maxDiff, Math.abs(mirrored[p]! - flipped.image[p]!));
+    expect(maxDiff).toBeLessThanOrEqual(1);
   });
 });
