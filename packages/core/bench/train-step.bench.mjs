@@ -1,10 +1,13 @@
 // One SGD training step of a small ResNet block stack per tfjs backend: ms per step and
 // GFLOP/s (conv FLOPs counted analytically, x3 for forward + both backward convolutions).
 // Run: pnpm exec tsc -b packages/core && node packages/core/bench/train-step.bench.mjs
-//      [--backends wasm,webgpu,cpu] (default: every available backend; cpu takes ~1 min)
+//      [--backends wasm,webgpu,cpu] (default: every available backend; cpu takes minutes)
+//      [--merge] keeps the rows of backends not re-run from the previous result file
+import fs from 'node:fs';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, listBackends, torchPadding } from '@facepar/core';
-import { timeIt, writeBenchResult } from '../../../scripts/bench-lib.mjs';
+import { RESULTS_DIR, timeIt, writeBenchResult } from '../../../scripts/bench-lib.mjs';
 
 const INPUT = [2, 64, 64, 32];
 const arg =
@@ -12,19 +15,21 @@ const arg =
   process.argv[process.argv.indexOf('--backends') + 1];
 const wanted = process.argv.some((a) => a.startsWith('--backends')) ? arg.split(',') : null;
 
-/** Convs of the stack: [name, kh, cin, cout, stride]; spatial sizes follow from INPUT. */
+/** Convs of the stack: [name, kh, cin, cout, stride, input size (square)]. */
 const CONVS = [
-  ['b1.conv1', 3, 32, 32, 1],
-  ['b1.conv2', 3, 32, 32, 1],
-  ['b2.conv1', 3, 32, 64, 2],
-  ['b2.conv2', 3, 64, 64, 1],
-  ['b2.down', 1, 32, 64, 2],
+  ['b1.conv1', 3, 32, 32, 1, 64],
+  ['b1.conv2', 3, 32, 32, 1, 64],
+  ['b2.conv1', 3, 32, 64, 2, 64],
+  ['b2.conv2', 3, 64, 64, 1, 32],
+  ['b2.down', 1, 32, 64, 2, 64],
 ];
 
+/** 2·N·Ho·Wo·k²·Cin·Cout per conv, x3 for forward, input gradient and filter gradient. */
 function convFlops() {
-  const [n, h, w] = INPUT;
+  const n = INPUT[0];
   let total = 0;
-  for (const [, k, cin, cout, s] of CONVS) total += 2 * n * (h / s) * (w / s) * k * k * cin * cout;
+  for (const [, k, cin, cout, s, size] of CONVS)
+    total += 2 * n * (size / s) ** 2 * k * k * cin * cout;
   return 3 * total;
 }
 
@@ -101,21 +106,40 @@ const order = ['tensorflow', 'webgpu', 'wasm', 'cpu'].filter(
   (b) => available.includes(b) && (!wanted || wanted.includes(b)),
 );
 const gflop = convFlops() / 1e9;
+const sig = (v) => Number(v.toPrecision(3));
 const rows = [];
 for (const name of order) {
   const { ms, note } = await benchBackend(name);
-  const round = (v) => Math.round(v * 10) / 10;
   rows.push({
     case: `train step ${name} (ResNet blocks, input ${INPUT.join('x')})`,
-    value: round(ms),
+    value: sig(ms),
     unit: 'ms',
     ...(note ? { note } : {}),
   });
   rows.push({
     case: `train step ${name} conv throughput`,
-    value: round(gflop / (ms / 1000)),
+    value: sig(gflop / (ms / 1000)),
     unit: 'GFLOP/s',
     note: `${gflop.toFixed(2)} GFLOP per step`,
   });
 }
+const previous = path.join(RESULTS_DIR, 'core-train-step.json');
+if (process.argv.includes('--merge') && fs.existsSync(previous)) {
+  // Keep the measured ms of backends not re-run; derive their throughput with today's FLOP count.
+  const kept = JSON.parse(fs.readFileSync(previous, 'utf8')).rows.filter(
+    (r) => r.unit === 'ms' && !order.some((b) => r.case.startsWith(`train step ${b} `)),
+  );
+  for (const r of kept) {
+    const name = r.case.split(' ')[2];
+    rows.push(r, {
+      case: `train step ${name} conv throughput`,
+      value: sig(gflop / (r.value / 1000)),
+      unit: 'GFLOP/s',
+      note: `${gflop.toFixed(2)} GFLOP per step`,
+    });
+  }
+}
+const rank = (r) =>
+  ['tensorflow', 'webgpu', 'wasm', 'cpu'].findIndex((b) => r.case.startsWith(`train step ${b} `));
+rows.sort((a, b) => rank(a) - rank(b));
 writeBenchResult({ pkg: 'core', name: 'train-step', rows });

@@ -303,9 +303,9 @@ function silenceCpuBanner(): void {
   if (b !== undefined && 'firstUse' in b) b.firstUse = false;
 }
 
-async function activate(name: BackendName): Promise<void> {
+async function activate(name: BackendName, resolveFrom: string): Promise<void> {
   if (name === 'webgpu' && tf.findBackendFactory('webgpu') == null) {
-    await import('@tensorflow/tfjs-backend-webgpu');
+    await importOptional('@tensorflow/tfjs-backend-webgpu', resolveFrom);
   }
   const ok = await tf.setBackend(name);
   await tf.ready();
@@ -327,7 +327,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   if (!target.available) {
     throw new Error(`initBackend: backend '${chosen}' is unavailable: ${target.reason}`);
   }
-  await activate(chosen);
+  await activate(chosen, resolveFrom);
   const candidates = probed.map((c): BackendCandidate => {
     if (c.name === chosen)
       return { ...c, reason: `chosen (${backend === 'auto' ? 'auto' : 'requested'}): ${c.reason}` };
