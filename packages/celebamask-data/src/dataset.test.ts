@@ -287,6 +287,12 @@ describe('bad input', () => {
     const root = await course('corrupt', async (img, msk) => {
       fs.writeFileSync(path.join(img, 'badimg.jpg'), Buffer.from('not a jpeg at all'));
       fs.writeFileSync(path.join(msk, 'badimg.png'), goodPng());
+      const whole = await jpeg(32, 32, good.image);
+      fs.writeFileSync(
+        path.join(img, 'cut.jpg'),
+        whole.subarray(0, Math.floor(whole.length * 0.6)),
+      );
+      fs.writeFileSync(path.join(msk, 'cut.png'), goodPng());
       fs.writeFileSync(path.join(img, 'badmask.jpg'), await jpeg(32, 32));
       fs.writeFileSync(path.join(msk, 'badmask.png'), goodPng().subarray(0, 60));
       fs.writeFileSync(path.join(img, 'size.jpg'), await jpeg(40, 32));
@@ -302,6 +308,7 @@ describe('bad input', () => {
     const ds = await openDataset({ root });
     const byId = (id: string) => ds.read(ds.entries.findIndex((e) => e.id === id));
     await expect(byId('badimg')).rejects.toThrow(/badimg\.jpg: cannot decode image/);
+    await expect(byId('cut')).rejects.toThrow(/cut\.jpg: cannot decode image/);
     await expect(byId('badmask')).rejects.toThrow(/badmask\.png: corrupt PNG/);
     await expect(byId('size')).rejects.toThrow(
       /size\.png: mask is 32x32 but image .*size\.jpg is 40x32/,

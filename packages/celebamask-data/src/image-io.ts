@@ -19,7 +19,7 @@ export async function decodeImage(options: {
 }): Promise<RgbImage> {
   const source = options.source ?? (typeof options.bytes === 'string' ? options.bytes : '<bytes>');
   try {
-    let s = sharp(options.bytes, { failOn: 'error' }).removeAlpha().toColourspace('srgb');
+    let s = sharp(options.bytes, { failOn: 'truncated' }).removeAlpha().toColourspace('srgb');
     if (options.resize) {
       s = s.resize(options.resize.width, options.resize.height, { kernel: 'linear', fit: 'fill' });
     }

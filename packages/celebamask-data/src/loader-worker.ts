@@ -1,5 +1,6 @@
 // Worker-thread side of `createLoader`: decodes and transforms samples off the main thread.
 import { parentPort, workerData } from 'node:worker_threads';
+import sharp from 'sharp';
 import { DatasetError } from './dataset-error.js';
 import type { DatasetEntry, ReadSampleOptions } from './dataset.js';
 import { loadTrainCrop, type TrainPipelineOptions } from './pipeline.js';
@@ -21,6 +22,8 @@ export type LoaderJobResult =
   | { id: number; ok: true; image: Uint8Array; labels: Uint8Array; width: number; height: number }
   | { id: number; ok: false; message: string; file?: string; problem?: string };
 
+// every sample is a new buffer: libvips' operation cache only costs memory and time here
+sharp.cache(false);
 const data = workerData as LoaderWorkerData;
 const port = parentPort!;
 port.on('message', async (job: LoaderJob) => {

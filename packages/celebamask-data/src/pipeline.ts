@@ -252,7 +252,7 @@ export async function loadTrainCrop(
   }
   let image: Uint8Array;
   try {
-    let s = sharp(bytes, { failOn: 'error', sequentialRead: true })
+    let s = sharp(bytes, { failOn: 'truncated', sequentialRead: true })
       .removeAlpha()
       .toColourspace('srgb');
     if (read.resize === 'none') {
