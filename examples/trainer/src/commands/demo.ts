@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { intFlag, parseFlags } from '../args.js';
 import { applyConfigOverrides, getTrainConfig } from '../configs/index.js';
-import { syntheticSamples } from '../data/synthetic-samples.js';
+import { openSplit, readSamples } from '../data/load-samples.js';
 import { loadCheckpoint, readCheckpointPointers } from '../run/checkpoint.js';
 import type { TrainConfig } from '../configs/types.js';
 import { formatDuration } from '../run/progress.js';
@@ -14,6 +14,7 @@ import {
 } from '../train/run-report.js';
 import { probeIterationSeconds, trainSegmentor } from '../train/train-segmentor.js';
 import { defaultWorkDir, setupBackend, withInterrupt } from './shared.js';
+import { ensureSyntheticDataset } from '../data/synthetic-data.js';
 import type { Command } from './types.js';
 import { UsageError } from '../args.js';
 
@@ -50,6 +51,8 @@ Flags:
 
 export interface DemoCommandOptions {
   out?: (line: string) => void;
+  /** Data-loader worker threads (default 1: decoding and augmentation on the second core). */
+  workers?: number;
   stream?: { write(s: string): unknown; isTTY?: boolean };
 }
 
@@ -59,7 +62,7 @@ export function createDemoCommand(options: DemoCommandOptions = {}): Command {
     name: NAME,
     summary: 'synthesise faces, train the small preset, evaluate and write a run folder',
     usage: USAGE,
-    run: (argv) => runDemo({ argv, out, stream: options.stream }),
+    run: (argv) => runDemo({ argv, out, stream: options.stream, workers: options.workers ?? 1 }),
   };
 }
 
@@ -69,6 +72,7 @@ async function runDemo(options: {
   argv: readonly string[];
   out: (line: string) => void;
   stream?: DemoCommandOptions['stream'];
+  workers: number;
 }): Promise<number> {
   const { argv, out } = options;
   const t0 = performance.now();
@@ -110,15 +114,20 @@ async function runDemo(options: {
   await setupBackend({ command: NAME, value: values.backend, out });
 
   const size = DEFAULT_DEMO_OPTIONS.size;
-  const samples = syntheticSamples({
-    count: nTrain + nVal,
+  const dataDir = join(workDir, 'data');
+  await ensureSyntheticDataset({
+    dir: dataDir,
+    train: nTrain,
+    val: nVal,
     size,
     seed: getTrainConfig('demo').seed,
   });
-  const train = samples.slice(0, nTrain);
-  const val = samples.slice(nTrain);
+  const train = await openSplit({ root: dataDir, layout: 'course', split: 'train' });
+  const val = await readSamples({
+    dataset: await openSplit({ root: dataDir, layout: 'course', split: 'val' }),
+  });
   out(
-    `synthesised ${nTrain} training + ${nVal} validation faces at ${size} px in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    `synthetic dataset: ${train.entries.length} training + ${val.length} validation faces at ${size} px in ${dataDir} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
   );
   let config: TrainConfig;
   if (resume) {
@@ -128,7 +137,12 @@ async function runDemo(options: {
     let iters = fixedIters;
     if (iters === undefined) {
       const probeDir = join(workDir, '.probe');
-      const seconds = await probeIterationSeconds({ config: base, train, workDir: probeDir });
+      const seconds = await probeIterationSeconds({
+        config: base,
+        train,
+        workDir: probeDir,
+        workers: options.workers,
+      });
       rmSync(probeDir, { recursive: true, force: true });
       iters = Math.max(
         DEFAULT_DEMO_OPTIONS.minIters,
@@ -150,7 +164,16 @@ async function runDemo(options: {
   const run = await withInterrupt({
     out,
     fn: (signal) =>
-      trainSegmentor({ config, train, val, workDir, resume, signal, stream: options.stream }),
+      trainSegmentor({
+        config,
+        train,
+        val,
+        workDir,
+        resume,
+        signal,
+        stream: options.stream,
+        workers: options.workers,
+      }),
   });
   try {
     if (run.stoppedBy === 'interrupted') {

@@ -4,7 +4,7 @@ import { DATASET_LAYOUTS } from '@facepar/celebamask-data';
 import { createSegmentor } from '@facepar/heads';
 import { choiceFlag, parseFlags, requireFlag, shardFlag } from '../args.js';
 import type { TrainConfig } from '../configs/types.js';
-import { loadSamples } from '../data/load-samples.js';
+import { openSplit, readSamples } from '../data/load-samples.js';
 import { writeFileAtomic } from '../run/atomic-write.js';
 import { loadCheckpoint, readCheckpointPointers } from '../run/checkpoint.js';
 import { importModelWeights } from '../train/model-weights.js';
@@ -110,7 +110,10 @@ async function runEval(options: {
       entries: readCheckpointTensors({ checkpoint, file: 'weights.safetensors' }),
       source: join(checkpoint.dir, 'weights.safetensors'),
     });
-    const samples = await loadSamples({ root: data, layout, split: values.split ?? 'val', shard });
+    const samples = await readSamples({
+      dataset: await openSplit({ root: data, layout, split: values.split ?? 'val' }),
+      shard,
+    });
     out(
       `checkpoint ${checkpoint.dir} (iteration ${checkpoint.iter}, ${config.model}); ${samples.length} samples${shard.count > 1 ? ` (shard ${shard.index}/${shard.count})` : ''}`,
     );

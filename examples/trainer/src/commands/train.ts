@@ -4,9 +4,9 @@ import { DATASET_LAYOUTS } from '@facepar/celebamask-data';
 import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.js';
 import { applyConfigOverrides, getTrainConfig, listTrainConfigs } from '../configs/index.js';
 import type { TrainConfig } from '../configs/types.js';
-import { loadSamples } from '../data/load-samples.js';
-import type { Sample } from '../data/sample-batches.js';
-import { syntheticSamples } from '../data/synthetic-samples.js';
+import { type SplitDataset, holdOut, openSplit, readSamples } from '../data/load-samples.js';
+import { ensureSyntheticDataset } from '../data/synthetic-data.js';
+import type { Sample } from '../data/samples.js';
 import { readCheckpointPointers } from '../run/checkpoint.js';
 import { evaluateReport, writeCurves, writeRunReport } from '../train/run-report.js';
 import { trainSegmentor } from '../train/train-segmentor.js';
@@ -40,6 +40,8 @@ Flags:
 
 export interface TrainCommandOptions {
   out?: (line: string) => void;
+  /** Data-loader worker threads (default 1: decoding and augmentation on the second core). */
+  workers?: number;
   stream?: { write(s: string): unknown; isTTY?: boolean };
 }
 
@@ -49,56 +51,63 @@ export function createTrainCommand(options: TrainCommandOptions = {}): Command {
     name: NAME,
     summary: 'train a segmentor with a named config (logs, curves, checkpoints, --resume)',
     usage: USAGE,
-    run: (argv) => runTrain({ argv, out, stream: options.stream }),
+    run: (argv) => runTrain({ argv, out, stream: options.stream, workers: options.workers ?? 1 }),
   };
 }
 
 export const trainCommand: Command = createTrainCommand();
 
-/** Training and evaluation samples for a config from the flags. */
+/** Training split and in-memory evaluation samples for a config from the flags. */
 async function loadTrainData(options: {
   config: TrainConfig;
   data: string;
+  workDir: string;
   layout: (typeof DATASET_LAYOUTS)[number] | 'auto';
   split: string;
   valSplit: string | undefined;
   holdout: number | undefined;
   out: (line: string) => void;
-}): Promise<{ train: Sample[]; val: Sample[] }> {
-  const { config, data, layout, split, valSplit, holdout, out } = options;
-  if (data === 'synthetic') {
+}): Promise<{ train: SplitDataset; val: Sample[] }> {
+  const { config, workDir, layout, split, valSplit, holdout, out } = options;
+  let root = options.data;
+  if (root === 'synthetic') {
+    root = join(workDir, 'data');
     const size = Math.max(64, config.data.resizeShort);
-    const nVal = holdout ?? 40;
-    const all = syntheticSamples({ count: 200 + nVal, size, seed: config.seed });
-    return { train: all.slice(0, 200), val: all.slice(200) };
+    await ensureSyntheticDataset({
+      dir: root,
+      train: 200,
+      val: holdout ?? 40,
+      size,
+      seed: config.seed,
+    });
+    out(`synthetic faces (${size} px) in ${root}`);
+    const train = await openSplit({ root, layout: 'course', split: 'train' });
+    const val = await readSamples({
+      dataset: await openSplit({ root, layout: 'course', split: 'val' }),
+    });
+    return { train, val };
   }
-  requireDir({
-    command: NAME,
-    flag: 'data',
-    path: data,
-    hint: "pass a dataset root, or 'synthetic'",
-  });
-  const maxShort = Math.ceil(config.data.resizeShort * config.data.ratioRange[1]);
-  out(`reading ${data} (${split}) ...`);
-  const all = await loadSamples({ root: data, layout, split, maxShort });
+  const all = await openSplit({ root, layout, split });
   if (holdout !== undefined) {
-    if (holdout >= all.length) {
-      throw new UsageError(
-        `${NAME}: --holdout ${holdout} leaves no training samples (the split has ${all.length})`,
-      );
-    }
-    return { train: all.slice(0, all.length - holdout), val: all.slice(all.length - holdout) };
+    const parts = holdOut({ dataset: all, count: holdout });
+    return { train: parts.train, val: await readSamples({ dataset: parts.val }) };
   }
-  const vs = valSplit ?? (existsSync(join(data, 'val')) ? 'val' : undefined);
-  const val = vs ? await loadSamples({ root: data, layout, split: vs }) : [];
-  if (!vs) out('no val split and no --holdout: training without evaluation');
-  return { train: all, val };
+  const vs = valSplit ?? (existsSync(join(root, 'val')) ? 'val' : undefined);
+  if (!vs) {
+    out('no val split and no --holdout: training without evaluation');
+    return { train: all, val: [] };
+  }
+  return {
+    train: all,
+    val: await readSamples({ dataset: await openSplit({ root, layout, split: vs }) }),
+  };
 }
 
 async function runTrain(options: {
   argv: readonly string[];
   out: (line: string) => void;
   stream?: TrainCommandOptions['stream'];
+  workers: number;
 }): Promise<number> {
   const { argv, out } = options;
   const { values } = parseFlags({
@@ -176,10 +185,19 @@ async function runTrain(options: {
     );
   }
 
+  if (data !== 'synthetic') {
+    requireDir({
+      command: NAME,
+      flag: 'data',
+      path: data,
+      hint: "pass a dataset root, or 'synthetic'",
+    });
+  }
   await setupBackend({ command: NAME, value: values.backend, out });
   const { train, val } = await loadTrainData({
     config,
     data,
+    workDir,
     layout,
     split: values.split ?? 'train',
     valSplit: values['val-split'],
@@ -187,13 +205,22 @@ async function runTrain(options: {
     out,
   });
   out(
-    `config ${config.name}: ${config.model}, ${config.schedule.maxIters} iterations, batch ${config.data.batchSize}, crop ${config.data.cropSize.join('x')}; ${train.length} training / ${val.length} evaluation samples; run folder ${workDir}`,
+    `config ${config.name}: ${config.model}, ${config.schedule.maxIters} iterations, batch ${config.data.batchSize}, crop ${config.data.cropSize.join('x')}; ${train.entries.length} training / ${val.length} evaluation samples; run folder ${workDir}`,
   );
   const t0 = performance.now();
   const run = await withInterrupt({
     out,
     fn: (signal) =>
-      trainSegmentor({ config, train, val, workDir, resume, signal, stream: options.stream }),
+      trainSegmentor({
+        config,
+        train,
+        val,
+        workDir,
+        resume,
+        signal,
+        stream: options.stream,
+        workers: options.workers,
+      }),
   });
   try {
     if (run.stoppedBy === 'interrupted') {

@@ -19,6 +19,7 @@ export const CELEBAMASK_MINI_CPU_CONFIG: TrainConfig = {
     ratioRange: [0.75, 1.5],
     catMaxRatio: 0.75,
     flipProb: 0.5,
+    photoMetric: true,
     ignoreIndex: 255,
   },
   loss: { classWeights: 'report', reduction: 'mmseg', decodeWeight: 1.0, auxWeight: 0.4 },

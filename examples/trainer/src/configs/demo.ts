@@ -18,6 +18,7 @@ export const DEMO_CONFIG: TrainConfig = {
     ratioRange: [0.75, 1.25],
     catMaxRatio: 0.75,
     flipProb: 0.5,
+    photoMetric: false,
     ignoreIndex: 255,
   },
   loss: { classWeights: 'none', reduction: 'mmseg', decodeWeight: 1.0, auxWeight: 0.4 },

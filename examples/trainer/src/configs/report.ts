@@ -20,6 +20,7 @@ export const REPORT_CONFIG: TrainConfig = {
     ratioRange: [0.5, 2.0],
     catMaxRatio: 0.75,
     flipProb: 0.5,
+    photoMetric: true,
     ignoreIndex: 255,
   },
   loss: { classWeights: 'report', reduction: 'mmseg', decodeWeight: 1.0, auxWeight: 0.4 },

@@ -32,6 +32,8 @@ export interface TrainDataConfig {
   catMaxRatio: number;
   /** mmseg `RandomFlip(prob)`, swapping the left/right classes. */
   flipProb: number;
+  /** mmseg `PhotoMetricDistortion` (brightness, contrast, saturation, hue jitter). */
+  photoMetric: boolean;
   /** Label value skipped by the loss and the metrics. */
   ignoreIndex: number;
 }

@@ -1,17 +1,43 @@
-import { type DatasetLayout, openDataset } from '@facepar/celebamask-data';
+import {
+  type Dataset,
+  type DatasetLayout,
+  openDataset,
+  readSample,
+} from '@facepar/celebamask-data';
 import type { Shard } from '../args.js';
-import { type Sample, cropRescaled } from './sample-batches.js';
+import { type Sample, cropRescaled } from './samples.js';
 
-export interface LoadSamplesOptions {
+/** A split's entries and read options (what the loader and `readSamples` need). */
+export type SplitDataset = Pick<Dataset, 'entries' | 'readOptions'>;
+
+/** Opens one split of a dataset folder through the data package, entries sorted by id. */
+export async function openSplit(options: {
   root: string;
   layout?: DatasetLayout | 'auto';
-  /** Split folder (`train`, `val`, ...); null = the whole root. */
   split?: string | null;
-  /** Keep every item whose index % count === index (`--shard i/n`). */
-  shard?: Shard;
-  /** Downscale images and labels whose short side exceeds this (saves memory for training). */
-  maxShort?: number;
-  onProgress?: (done: number, total: number) => void;
+}): Promise<SplitDataset> {
+  const { root, layout = 'auto', split = 'train' } = options;
+  const dataset = await openDataset({ root, layout, split });
+  const entries = [...dataset.entries].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { entries, readOptions: dataset.readOptions };
+}
+
+/** The last `count` entries (by id) as a held-out split, and the rest. */
+export function holdOut(options: { dataset: SplitDataset; count: number }): {
+  train: SplitDataset;
+  val: SplitDataset;
+} {
+  const { dataset, count } = options;
+  const n = dataset.entries.length;
+  if (!Number.isInteger(count) || count < 1 || count >= n) {
+    throw new Error(
+      `holdout ${count} must be an integer in 1..${n - 1} (the split has ${n} samples)`,
+    );
+  }
+  return {
+    train: { entries: dataset.entries.slice(0, n - count), readOptions: dataset.readOptions },
+    val: { entries: dataset.entries.slice(n - count), readOptions: dataset.readOptions },
+  };
 }
 
 /** Downscales a sample (bilinear image, nearest labels) so its short side is `short`. */
@@ -40,40 +66,22 @@ export function downscaleSample(options: { sample: Sample; short: number }): Sam
 }
 
 /**
- * Reads a dataset folder into memory through the data package's `openDataset` (sorted by id,
- * optionally sharded and downscaled). Images without masks fail naming the file.
+ * Decodes a split into memory (for evaluation), optionally keeping one shard (`--shard i/n`:
+ * items i, i+n, ... in id order). Images without masks fail naming the file.
  */
-export async function loadSamples(options: LoadSamplesOptions): Promise<Sample[]> {
-  const {
-    root,
-    layout = 'auto',
-    split = 'train',
-    shard = { index: 0, count: 1 },
-    maxShort,
-    onProgress,
-  } = options;
-  const dataset = await openDataset({ root, layout, split });
-  const order = dataset.entries
-    .map((e, i) => ({ id: e.id, i }))
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .filter((_, k) => k % shard.count === shard.index);
+export async function readSamples(options: {
+  dataset: SplitDataset;
+  shard?: Shard;
+}): Promise<Sample[]> {
+  const { dataset, shard = { index: 0, count: 1 } } = options;
   const out: Sample[] = [];
-  for (const { i } of order) {
-    const s = await dataset.read(i);
+  for (const [k, entry] of dataset.entries.entries()) {
+    if (k % shard.count !== shard.index) continue;
+    const s = await readSample({ entry, ...dataset.readOptions });
     if (s.labels === null) {
-      throw new Error(
-        `${dataset.entries[i]!.image}: no mask for this image; every sample needs one`,
-      );
+      throw new Error(`${entry.image}: no mask for this image; evaluation needs one per image`);
     }
-    const sample: Sample = {
-      id: s.id,
-      image: s.image,
-      labels: s.labels,
-      width: s.width,
-      height: s.height,
-    };
-    out.push(maxShort ? downscaleSample({ sample, short: maxShort }) : sample);
-    onProgress?.(out.length, order.length);
+    out.push({ id: s.id, image: s.image, labels: s.labels, width: s.width, height: s.height });
   }
   return out;
 }

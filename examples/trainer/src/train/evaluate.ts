@@ -2,7 +2,7 @@ import { inferSegmentation, modelPredictor } from '@facepar/heads';
 import { type ConfusionMatrix, createConfusionMatrix } from '@facepar/metrics';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { type Sample, keepRatioScale, normalisedInput } from '../data/sample-batches.js';
+import { type Sample, keepRatioScale, normalisedInput } from '../data/samples.js';
 
 export interface PredictSampleOptions {
   model: tfl.LayersModel;

@@ -12,7 +12,7 @@ import {
 } from '@facepar/metrics';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { TrainConfig } from '../configs/types.js';
-import type { Sample } from '../data/sample-batches.js';
+import type { Sample } from '../data/samples.js';
 import { writeFileAtomic } from '../run/atomic-write.js';
 import { renderCurves } from '../run/curves.js';
 import { readJsonl } from '../run/jsonl-log.js';

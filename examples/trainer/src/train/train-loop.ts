@@ -22,6 +22,8 @@ export interface BatchSource {
   next(): Promise<Batch>;
   getState(): unknown;
   setState(state: unknown): void;
+  /** Releases workers or files (called by the owner, not by the loop). */
+  close?(): Promise<void>;
 }
 
 /** The loss of one step; built inside the gradient scope from the model's outputs. */

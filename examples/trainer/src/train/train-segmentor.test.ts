@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyConfigOverrides, getTrainConfig } from '../configs/index.js';
-import { syntheticSamples } from '../data/synthetic-samples.js';
+import { openSplit, readSamples } from '../data/load-samples.js';
+import { ensureSyntheticDataset } from '../data/synthetic-data.js';
 import { readJsonl } from '../run/jsonl-log.js';
 import { initTrainerBackend } from './backend.js';
 import { trainSegmentor } from './train-segmentor.js';
@@ -22,20 +23,28 @@ describe('trainSegmentor on wasm', () => {
       config: getTrainConfig('demo'),
       overrides: { iters: 3, batch: 2, crop: 48, evalEvery: 3, logEvery: 1 },
     });
-    const samples = syntheticSamples({ count: 6, size: 64, seed: 1 });
+    const data = join(workDir, 'data');
+    await ensureSyntheticDataset({ dir: data, train: 4, val: 2, size: 64, seed: 1 });
+    const train = await openSplit({ root: data, split: 'train' });
+    const val = await readSamples({ dataset: await openSplit({ root: data, split: 'val' }) });
+    expect(train.entries).toHaveLength(4);
+    expect(val.map((s) => [s.width, s.height, s.labels.length])).toEqual([
+      [64, 64, 4096],
+      [64, 64, 4096],
+    ]);
     const before = tf.memory().numTensors;
     const run = await trainSegmentor({
       config,
-      train: samples.slice(0, 4),
-      val: samples.slice(4),
+      train,
+      val,
       workDir,
       stream: quiet,
     });
     expect(run).toMatchObject({ iter: 3, stoppedBy: 'done' });
     const log = readJsonl(join(workDir, 'log.jsonl'));
-    const train = log.filter((r) => r.kind === 'train');
-    expect(train).toHaveLength(3);
-    for (const r of train) {
+    const steps = log.filter((r) => r.kind === 'train');
+    expect(steps).toHaveLength(3);
+    for (const r of steps) {
       expect(r.kind === 'train' && Number.isFinite(r.loss) && r.loss > 0 && r.auxLoss! > 0).toBe(
         true,
       );

@@ -7,21 +7,56 @@ import {
 } from '@facepar/metrics';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { TrainConfig } from '../configs/types.js';
-import { type Sample, SampleBatches } from '../data/sample-batches.js';
+import type { SplitDataset } from '../data/load-samples.js';
+import { LoaderBatches } from '../data/loader-batches.js';
+import type { Sample } from '../data/samples.js';
 import { writeFileAtomic } from '../run/atomic-write.js';
 import { evaluateSamples } from './evaluate.js';
 import { createSegmentorLoss } from './segmentor-loss.js';
 import { type EvalSummary, type TrainResult, runTrainLoop } from './train-loop.js';
 
+/** The training split as the data package's `openDataset` returns it. */
+export type TrainDataset = SplitDataset;
+
 export interface TrainSegmentorOptions {
   config: TrainConfig;
-  train: readonly Sample[];
+  train: TrainDataset;
+  /** Loader worker threads decoding and augmenting in parallel (0 = main thread). */
+  workers?: number;
   /** Held-out samples for the periodic mIoU; empty = no evaluation. */
   val: readonly Sample[];
   workDir: string;
   resume?: boolean;
   signal?: AbortSignal;
   stream?: { write(s: string): unknown; isTTY?: boolean };
+}
+
+/** The config's mmseg training pipeline over a dataset, through the data package's loader. */
+export function createBatches(options: {
+  config: TrainConfig;
+  train: TrainDataset;
+  workers: number;
+}): LoaderBatches {
+  const { config, train, workers } = options;
+  const spec = getSegmentorSpec(config.model);
+  const d = config.data;
+  return new LoaderBatches({
+    dataset: train,
+    batchSize: d.batchSize,
+    seed: config.seed,
+    workers,
+    transforms: {
+      resize: { scale: [d.resizeLong, d.resizeShort], ratioRange: d.ratioRange },
+      cropSize: d.cropSize,
+      catMaxRatio: d.catMaxRatio,
+      flipProb: d.flipProb,
+      flipPairs: CELEBAMASK_FLIP_PAIRS,
+      photoMetric: d.photoMetric ? {} : null,
+      mean: spec.mean,
+      std: spec.std,
+      ignoreIndex: d.ignoreIndex,
+    },
+  });
 }
 
 /**
@@ -74,7 +109,6 @@ export async function trainSegmentor(
   options: TrainSegmentorOptions,
 ): Promise<TrainResult & { model: tfl.LayersModel; dispose(): void }> {
   const { config, train, val, workDir } = options;
-  const spec = getSegmentorSpec(config.model);
   const segmentor = createSegmentor({
     model: config.model,
     numClasses: config.numClasses,
@@ -94,14 +128,7 @@ export async function trainSegmentor(
       path: `${workDir}/config.json`,
       data: `${JSON.stringify(config, null, 2)}\n`,
     });
-    const batches = new SampleBatches({
-      samples: train,
-      ...config.data,
-      flipPairs: CELEBAMASK_FLIP_PAIRS,
-      mean: spec.mean,
-      std: spec.std,
-      seed: config.seed,
-    });
+    const batches = createBatches({ config, train, workers: options.workers ?? 0 });
     const result = await runTrainLoop({
       model: segmentor.model,
       computeLoss: createSegmentorLoss({ config, numAuxHeads: segmentor.auxiliaryHeads.length }),
@@ -135,6 +162,7 @@ export async function trainSegmentor(
       stream: options.stream,
       beforeIteration: ({ iter }) => seedDropout(segmentor.model, iter),
     });
+    await batches.close();
     return { ...result, model: segmentor.model, dispose };
   } catch (error) {
     dispose();
@@ -148,11 +176,13 @@ export async function trainSegmentor(
  */
 export async function probeIterationSeconds(options: {
   config: TrainConfig;
-  train: readonly Sample[];
+  train: TrainDataset;
   workDir: string;
   steps?: number;
+  workers?: number;
 }): Promise<number> {
   const { config, train, workDir, steps = 4 } = options;
+  const batches = createBatches({ config, train, workers: options.workers ?? 0 });
   const probe = { ...structuredClone(config), evalEvery: 0 } as TrainConfig;
   probe.schedule.maxIters = steps;
   probe.checkpointEvery = 1_000_000;
@@ -169,7 +199,6 @@ export async function probeIterationSeconds(options: {
     weightDecay: probe.optimizer.weightDecay,
   });
   try {
-    const spec = getSegmentorSpec(probe.model);
     await runTrainLoop({
       model: segmentor.model,
       computeLoss: createSegmentorLoss({
@@ -178,14 +207,7 @@ export async function probeIterationSeconds(options: {
       }),
       optimizer,
       lrAt: () => probe.optimizer.lr,
-      batches: new SampleBatches({
-        samples: train,
-        ...probe.data,
-        flipPairs: CELEBAMASK_FLIP_PAIRS,
-        mean: spec.mean,
-        std: spec.std,
-        seed: probe.seed,
-      }),
+      batches,
       maxIters: steps,
       workDir,
       config: probe,
@@ -195,6 +217,7 @@ export async function probeIterationSeconds(options: {
       onIteration: () => times.push(performance.now()),
     });
   } finally {
+    await batches.close();
     optimizer.dispose();
     segmentor.dispose();
   }

@@ -1,0 +1,38 @@
+import {
+  type CreateLoaderOptions,
+  type Loader,
+  type LoaderState,
+  createLoader,
+} from '@facepar/celebamask-data';
+import type { Batch, BatchSource } from '../train/train-loop.js';
+
+/**
+ * The data package's `createLoader` as the loop's resumable `BatchSource`: `setState` reopens
+ * the loader at the saved (seed, epoch, position), which reproduces the exact batches.
+ */
+export class LoaderBatches implements BatchSource {
+  private loader: Loader;
+
+  constructor(private readonly options: Omit<CreateLoaderOptions, 'state'>) {
+    this.loader = createLoader(options);
+  }
+
+  async next(): Promise<Batch> {
+    const batch = await this.loader.next();
+    if (batch === null) throw new Error('the data loader ran out of batches (epochs exhausted)');
+    return { images: batch.images, labels: batch.labels };
+  }
+
+  getState(): LoaderState {
+    return this.loader.state();
+  }
+
+  setState(state: unknown): void {
+    void this.loader.close();
+    this.loader = createLoader({ ...this.options, state: state as LoaderState });
+  }
+
+  close(): Promise<void> {
+    return this.loader.close();
+  }
+}
