@@ -1,10 +1,9 @@
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { DatasetError, type SkippedFile } from './dataset-error.js';
 import { type Dataset, readSample } from './dataset.js';
 import type { LoaderJob, LoaderJobResult, LoaderWorkerData } from './loader-worker.js';
+import { compiledWorkerUrl, workerExecArgv } from './worker-url.js';
 import {
   evalTransform,
   loadTrainCrop,
@@ -134,35 +133,6 @@ export function epochOrder(options: {
   return createRng({ seed: mixSeed(options.seed, options.epoch, 0x0e90c4) }).shuffle(order);
 }
 
-function workerUrl(): URL {
-  const here = new URL('./loader-worker.js', import.meta.url);
-  if (fs.existsSync(fileURLToPath(here))) return here;
-  // running from src/ (tests): use the compiled worker
-  const dist = new URL('../dist/loader-worker.js', import.meta.url);
-  if (fs.existsSync(fileURLToPath(dist))) return dist;
-  throw new Error(
-    `createLoader: workers need the compiled ${fileURLToPath(here)}; build the package (tsc -b) or pass workers: 0`,
-  );
-}
-
-/**
- * The parent's Node flags minus the workspace `facepar-source` condition: the worker is compiled
- * JS, and that condition would point workspace packages at .ts sources (as under vitest).
- */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const a = process.execArgv;
-  for (let i = 0; i < a.length; i++) {
-    if ((a[i] === '--conditions' || a[i] === '-C') && a[i + 1] === 'facepar-source') {
-      i++;
-      continue;
-    }
-    if (a[i] === '--conditions=facepar-source') continue;
-    out.push(a[i]!);
-  }
-  return out;
-}
-
 class WorkerPool {
   private readonly workers: { worker: Worker; busy: number }[] = [];
   private readonly waiting = new Map<
@@ -172,7 +142,7 @@ class WorkerPool {
   private nextId = 0;
 
   constructor(count: number, data: LoaderWorkerData) {
-    const url = workerUrl();
+    const url = compiledWorkerUrl({ name: 'loader-worker.js', caller: 'createLoader' });
     for (let i = 0; i < count; i++) {
       const worker = new Worker(url, { workerData: data, execArgv: workerExecArgv() });
       const slot = { worker, busy: 0 };

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { encodeLabelPng } from '@facepar/metrics';
 import { describeWithSharedData } from '@facepar/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -59,6 +60,34 @@ describe('computeMaskStats', () => {
     expect(s.skipped[1]!.problem).toMatch(/not a PNG/);
     expect(s.pixelCounts.slice(0, 2)).toEqual([1, 3]);
   });
+
+  const distWorker = fileURLToPath(new URL('../dist/mask-stats-worker.js', import.meta.url));
+  it.skipIf(!fs.existsSync(distWorker))(
+    'gives the same result over 2 worker threads, and names a bad file from a worker (needs dist/)',
+    async () => {
+      const dir = writeMasks('threads', [
+        [0, 0, 1, 13],
+        [1, 1, 255, 18],
+        [2, 3, 4, 5],
+        [17, 17, 17, 0],
+        [0, 1, 1, 1],
+      ]);
+      const one = await computeMaskStats({ masksDir: dir });
+      const two = await computeMaskStats({ masksDir: dir, workers: 2 });
+      expect(two).toEqual(one);
+      fs.writeFileSync(
+        path.join(dir, '9.png'),
+        encodeLabelPng({ labels: Uint8Array.from([0, 0, 0, 40]), width: 2, height: 2 }),
+      );
+      await expect(computeMaskStats({ masksDir: dir, workers: 2 })).rejects.toThrow(
+        /9\.png: label 40 at pixel \(x=1, y=1\)/,
+      );
+      const lenient = await computeMaskStats({ masksDir: dir, workers: 2, skipInvalid: true });
+      expect(lenient.pixelCounts).toEqual(one.pixelCounts);
+      expect(lenient.skipped.map((k) => path.basename(k.file))).toEqual(['9.png']);
+    },
+    30_000,
+  );
 
   it('empty folder and bad options', async () => {
     fs.mkdirSync(path.join(tmp, 'none'));

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import {
   CELEBAMASK_CLASS_NAMES,
   CELEBAMASK_IGNORE_INDEX,
@@ -8,6 +9,8 @@ import {
   decodeLabelPng,
 } from '@facepar/metrics';
 import { DatasetError, type SkippedFile } from './dataset-error.js';
+import type { MaskStatsWorkerResult } from './mask-stats-worker.js';
+import { compiledWorkerUrl, workerExecArgv } from './worker-url.js';
 
 export interface ComputeMaskStatsOptions {
   /** A folder of label-map PNGs (palette, grey or colour-coded). */
@@ -18,6 +21,8 @@ export interface ComputeMaskStatsOptions {
   skipInvalid?: boolean;
   /** Files read ahead while decoding. */
   concurrency?: number;
+  /** Worker threads decoding in parallel (0 = main thread; needs the built package). */
+  workers?: number;
 }
 
 export const DEFAULT_COMPUTE_MASK_STATS_OPTIONS = {
@@ -25,6 +30,7 @@ export const DEFAULT_COMPUTE_MASK_STATS_OPTIONS = {
   ignoreIndex: CELEBAMASK_IGNORE_INDEX,
   skipInvalid: false,
   concurrency: 8,
+  workers: 0,
 } as const;
 
 export interface MaskStats {
@@ -53,6 +59,7 @@ export function resolveComputeMaskStatsOptions(options: ComputeMaskStatsOptions)
     ignoreIndex: options.ignoreIndex ?? d.ignoreIndex,
     skipInvalid: options.skipInvalid ?? d.skipInvalid,
     concurrency: options.concurrency ?? d.concurrency,
+    workers: options.workers ?? d.workers,
   };
   if (!Number.isInteger(r.numClasses) || r.numClasses < 1 || r.numClasses > 65535) {
     throw new Error(`computeMaskStats: numClasses ${r.numClasses} must be an integer in 1..65535`);
@@ -62,15 +69,129 @@ export function resolveComputeMaskStatsOptions(options: ComputeMaskStatsOptions)
       `computeMaskStats: ignoreIndex ${r.ignoreIndex} must be an integer in 0..65535`,
     );
   }
+  if (!Number.isInteger(r.workers) || r.workers < 0 || r.workers > 64) {
+    throw new Error(`computeMaskStats: workers ${r.workers} must be an integer in 0..64`);
+  }
   if (!Number.isInteger(r.concurrency) || r.concurrency < 1) {
     throw new Error(`computeMaskStats: concurrency ${r.concurrency} must be a positive integer`);
   }
   return r;
 }
 
+/** Counts over a list of files (what one worker computes); plain data, mergeable. */
+export interface PartialMaskStats {
+  files: number;
+  skipped: SkippedFile[];
+  pixelCounts: number[];
+  presence: number[];
+  ignoredPixels: number;
+}
+
+/** Decodes and counts `files` in order (reads run `concurrency` files ahead). */
+export async function accumulateMaskFiles(options: {
+  files: readonly string[];
+  numClasses: number;
+  ignoreIndex: number;
+  skipInvalid: boolean;
+  concurrency: number;
+}): Promise<PartialMaskStats> {
+  const { files: paths, numClasses: k, ignoreIndex, skipInvalid, concurrency } = options;
+  const pixelCounts = new Float64Array(k);
+  const presence = new Float64Array(k);
+  const local = new Float64Array(k);
+  let ignoredPixels = 0;
+  let files = 0;
+  const skipped: SkippedFile[] = [];
+  const reads = new Map<number, Promise<Uint8Array | Error>>();
+  const start = (i: number) => {
+    if (i < paths.length)
+      reads.set(
+        i,
+        fsp.readFile(paths[i]!).catch((e: Error) => e),
+      );
+  };
+  for (let i = 0; i < concurrency; i++) start(i);
+  for (let i = 0; i < paths.length; i++) {
+    const file = paths[i]!;
+    const bytes = await reads.get(i)!;
+    reads.delete(i);
+    start(i + concurrency);
+    try {
+      if (bytes instanceof Error) {
+        throw new DatasetError({ file, problem: `cannot read mask: ${bytes.message}` });
+      }
+      let labels: Uint8Array | Uint16Array;
+      let width: number;
+      try {
+        ({ labels, width } = decodeLabelPng(bytes, { source: file }));
+      } catch (err) {
+        throw new DatasetError({
+          file,
+          problem: (err as Error).message.replace(/^decodeLabelPng\([^)]*\): /, ''),
+        });
+      }
+      local.fill(0);
+      let ignored = 0;
+      for (let p = 0; p < labels.length; p++) {
+        const v = labels[p]!;
+        if (v < k) local[v]!++;
+        else if (v === ignoreIndex) ignored++;
+        else {
+          throw new DatasetError({
+            file,
+            problem: `label ${v} at pixel (x=${p % width}, y=${Math.floor(p / width)}) is not a class id 0..${k - 1} or the ignore value ${ignoreIndex}`,
+          });
+        }
+      }
+      for (let c = 0; c < k; c++) {
+        pixelCounts[c]! += local[c]!;
+        if (local[c]! > 0) presence[c]!++;
+      }
+      ignoredPixels += ignored;
+      files++;
+    } catch (err) {
+      if (!skipInvalid || !(err instanceof DatasetError)) throw err;
+      skipped.push({ file: err.file, problem: err.problem });
+    }
+  }
+  return { files, skipped, pixelCounts: [...pixelCounts], presence: [...presence], ignoredPixels };
+}
+
+function statsInWorkers(
+  chunks: string[][],
+  o: ReturnType<typeof resolveComputeMaskStatsOptions>,
+): Promise<PartialMaskStats[]> {
+  const url = compiledWorkerUrl({ name: 'mask-stats-worker.js', caller: 'computeMaskStats' });
+  return Promise.all(
+    chunks.map(
+      (files) =>
+        new Promise<PartialMaskStats>((resolve, reject) => {
+          const worker = new Worker(url, {
+            workerData: {
+              files,
+              numClasses: o.numClasses,
+              ignoreIndex: o.ignoreIndex,
+              skipInvalid: o.skipInvalid,
+              concurrency: o.concurrency,
+            },
+            execArgv: workerExecArgv(),
+          });
+          worker.once('message', (msg: MaskStatsWorkerResult) => {
+            void worker.terminate();
+            if (msg.ok) resolve(msg.stats);
+            else if (msg.file !== undefined && msg.problem !== undefined)
+              reject(new DatasetError({ file: msg.file, problem: msg.problem }));
+            else reject(new Error(`computeMaskStats worker: ${msg.message}`));
+          });
+          worker.once('error', reject);
+        }),
+    ),
+  );
+}
+
 /**
  * Per-class pixel and presence counts over every `*.png` in `masksDir` (decode-bound: files are
- * read ahead asynchronously while the main thread decodes). Feeds class weights.
+ * read ahead while decoding, and split over `workers` threads when > 0). Feeds class weights.
  */
 export async function computeMaskStats(options: ComputeMaskStatsOptions): Promise<MaskStats> {
   const o = resolveComputeMaskStatsOptions(options);
@@ -88,63 +209,34 @@ export async function computeMaskStats(options: ComputeMaskStatsOptions): Promis
   }
   if (names.length === 0)
     throw new DatasetError({ file: o.masksDir, problem: 'empty folder: no *.png masks' });
+  const paths = names.map((n) => path.join(o.masksDir, n));
   const k = o.numClasses;
-  const pixelCounts = new Float64Array(k);
-  const presence = new Float64Array(k);
-  const local = new Float64Array(k);
-  let ignoredPixels = 0;
+  let parts: PartialMaskStats[];
+  if (o.workers > 0 && paths.length > 1) {
+    const n = Math.min(o.workers, paths.length);
+    const chunks = Array.from({ length: n }, (_, w) =>
+      paths.slice(Math.floor((w * paths.length) / n), Math.floor(((w + 1) * paths.length) / n)),
+    );
+    parts = await statsInWorkers(chunks, o);
+  } else {
+    parts = [await accumulateMaskFiles({ files: paths, ...o })];
+  }
+  const pixelCounts = new Array<number>(k).fill(0);
+  const presence = new Array<number>(k).fill(0);
   let files = 0;
+  let ignoredPixels = 0;
   const skipped: SkippedFile[] = [];
-  const files_ = names.map((n) => path.join(o.masksDir, n));
-  const reads: Promise<Uint8Array | Error>[] = [];
-  const start = (i: number) => {
-    if (i < files_.length) reads[i] = fsp.readFile(files_[i]!).catch((e: Error) => e);
-  };
-  for (let i = 0; i < o.concurrency; i++) start(i);
-  for (let i = 0; i < files_.length; i++) {
-    const file = files_[i]!;
-    const bytes = await reads[i]!;
-    start(i + o.concurrency);
-    delete reads[i];
-    try {
-      if (bytes instanceof Error)
-        throw new DatasetError({ file, problem: `cannot read mask: ${bytes.message}` });
-      let labels: Uint8Array | Uint16Array;
-      let width: number;
-      try {
-        ({ labels, width } = decodeLabelPng(bytes, { source: file }));
-      } catch (err) {
-        throw new DatasetError({
-          file,
-          problem: (err as Error).message.replace(/^decodeLabelPng\([^)]*\): /, ''),
-        });
-      }
-      local.fill(0);
-      let ignored = 0;
-      for (let p = 0; p < labels.length; p++) {
-        const v = labels[p]!;
-        if (v < k) local[v]!++;
-        else if (v === o.ignoreIndex) ignored++;
-        else {
-          throw new DatasetError({
-            file,
-            problem: `label ${v} at pixel (x=${p % width}, y=${Math.floor(p / width)}) is not a class id 0..${k - 1} or the ignore value ${o.ignoreIndex}`,
-          });
-        }
-      }
-      for (let c = 0; c < k; c++) {
-        pixelCounts[c]! += local[c]!;
-        if (local[c]! > 0) presence[c]!++;
-      }
-      ignoredPixels += ignored;
-      files++;
-    } catch (err) {
-      if (!o.skipInvalid || !(err instanceof DatasetError)) throw err;
-      skipped.push({ file: err.file, problem: err.problem });
+  for (const p of parts) {
+    for (let c = 0; c < k; c++) {
+      pixelCounts[c]! += p.pixelCounts[c]!;
+      presence[c]! += p.presence[c]!;
     }
+    files += p.files;
+    ignoredPixels += p.ignoredPixels;
+    skipped.push(...p.skipped);
   }
   if (files === 0) throw new DatasetError({ file: o.masksDir, problem: 'no valid masks' });
-  const totalPixels = pixelCounts.reduce((a, b) => a + b, 0);
+  const totalPixels = pixelCounts.reduce((x, y) => x + y, 0);
   return {
     files,
     skipped,
@@ -153,10 +245,10 @@ export async function computeMaskStats(options: ComputeMaskStatsOptions): Promis
       k === CELEBAMASK_NUM_CLASSES
         ? [...CELEBAMASK_CLASS_NAMES]
         : Array.from({ length: k }, (_, i) => `class_${i}`),
-    pixelCounts: [...pixelCounts],
-    presence: [...presence],
+    pixelCounts,
+    presence,
     totalPixels,
     ignoredPixels,
-    share: [...pixelCounts].map((c) => (totalPixels > 0 ? c / totalPixels : 0)),
+    share: pixelCounts.map((c) => (totalPixels > 0 ? c / totalPixels : 0)),
   };
 }

@@ -25,6 +25,7 @@ Dataset tools for CelebAMask-HQ face parsing.
 Flags:
   --masks DIR          stats: folder of mask PNGs
   --json               stats: print the result as JSON
+  --workers N          stats: decode in N worker threads (default 0: main thread)
   --num-classes N      stats: classes (default 19)
   --ignore-index N     stats: label skipped as ignore (default 255)
   --root DIR           convert: official CelebAMask-HQ folder
@@ -81,6 +82,7 @@ async function runData(options: {
     flags: {
       masks: { type: 'string' },
       json: { type: 'boolean' },
+      workers: { type: 'string' },
       'num-classes': { type: 'string' },
       'ignore-index': { type: 'string' },
       'skip-invalid': { type: 'boolean' },
@@ -127,6 +129,7 @@ async function runData(options: {
         max: 65535,
       }),
       skipInvalid,
+      workers: intFlag({ command: NAME, flag: 'workers', value: values.workers, min: 0, max: 64 }),
     });
     if (values.json) out(JSON.stringify(stats, null, 2));
     else for (const line of formatMaskStats(stats)) out(line);
