@@ -133,12 +133,16 @@ export function epochOrder(options: {
   return createRng({ seed: mixSeed(options.seed, options.epoch, 0x0e90c4) }).shuffle(order);
 }
 
+/** Jobs a worker runs at once: enough to overlap file reads with decoding, no more. */
+const JOBS_PER_WORKER = 2;
+
 class WorkerPool {
   private readonly workers: { worker: Worker; busy: number }[] = [];
   private readonly waiting = new Map<
     number,
     { resolve: (s: SegSample) => void; reject: (e: Error) => void }
   >();
+  private readonly queue: LoaderJob[] = [];
   private nextId = 0;
 
   constructor(count: number, data: LoaderWorkerData) {
@@ -148,6 +152,7 @@ class WorkerPool {
       const slot = { worker, busy: 0 };
       worker.on('message', (msg: LoaderJobResult) => {
         slot.busy--;
+        this.dispatch();
         const w = this.waiting.get(msg.id);
         if (!w) return;
         this.waiting.delete(msg.id);
@@ -165,18 +170,27 @@ class WorkerPool {
     }
   }
 
+  /** Sends queued jobs (in order) to the least busy workers with a free slot. */
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+      if (slot.busy >= JOBS_PER_WORKER) return;
+      slot.busy++;
+      slot.worker.postMessage(this.queue.shift()!);
+    }
+  }
+
   run(index: number, seed: number): Promise<SegSample> {
-    const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.nextId++;
-    slot.busy++;
-    const job: LoaderJob = { id, index, seed };
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      slot.worker.postMessage(job);
+      this.queue.push({ id, index, seed });
+      this.dispatch();
     });
   }
 
   async close(): Promise<void> {
+    this.queue.length = 0;
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
   }
 }
