@@ -103,14 +103,17 @@ for (const c of cases) {
   });
 }
 
-await computeMaskStats({ masksDir: path.join(root, 'train', 'masks') }); // warm-up (page cache, JIT)
-const t0 = performance.now();
-const stats = await computeMaskStats({ masksDir: path.join(root, 'train', 'masks') });
-const sec = (performance.now() - t0) / 1000;
-rows.push({
-  case: `data stats over ${stats.files} real masks`,
-  value: Number((stats.files / sec).toFixed(1)),
-  unit: 'masks/s',
-  note: `${sec.toFixed(2)} s total, main thread decode; ${load()}`,
-});
+for (const workers of [0, 2]) {
+  const masksDir = path.join(root, 'train', 'masks');
+  await computeMaskStats({ masksDir, workers }); // warm-up (page cache, JIT)
+  const t0 = performance.now();
+  const stats = await computeMaskStats({ masksDir, workers });
+  const sec = (performance.now() - t0) / 1000;
+  rows.push({
+    case: `data stats over ${stats.files} real masks, ${workers === 0 ? 'main thread' : `${workers} worker threads`}`,
+    value: Number((stats.files / sec).toFixed(1)),
+    unit: 'masks/s',
+    note: `${sec.toFixed(2)} s total; ${load()}`,
+  });
+}
 writeBenchResult({ pkg: 'celebamask-data', name: 'pipeline', rows });
