@@ -36,6 +36,7 @@ Flags:
   --batch N          override the batch size
   --crop N           override the square crop size (the resize scale follows)
   --eval-every N     override the evaluation period (0 = only at the end)
+  --log-every N      override the logging period
   --resume           continue the run in --work-dir from its latest checkpoint`;
 
 export interface TrainCommandOptions {
@@ -126,6 +127,7 @@ async function runTrain(options: {
       batch: { type: 'string' },
       crop: { type: 'string' },
       'eval-every': { type: 'string' },
+      'log-every': { type: 'string' },
       resume: { type: 'boolean' },
     },
   });
@@ -166,6 +168,7 @@ async function runTrain(options: {
         value: values['eval-every'],
         min: 0,
       }),
+      logEvery: intFlag({ command: NAME, flag: 'log-every', value: values['log-every'] }),
     },
   });
   const holdout = intFlag({ command: NAME, flag: 'holdout', value: values.holdout });
