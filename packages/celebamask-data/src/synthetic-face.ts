@@ -54,21 +54,31 @@ function hash2(x: number, y: number, s: number): number {
   return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
 }
 
-/** Smooth value noise in [0, 1) at scale `cell` pixels. */
-function valueNoise(x: number, y: number, cell: number, s: number): number {
-  const fx = x / cell;
-  const fy = y / cell;
-  const ix = Math.floor(fx);
-  const iy = Math.floor(fy);
-  let tx = fx - ix;
-  let ty = fy - iy;
-  tx = tx * tx * (3 - 2 * tx);
-  ty = ty * ty * (3 - 2 * ty);
-  const a = hash2(ix, iy, s);
-  const b = hash2(ix + 1, iy, s);
-  const c = hash2(ix, iy + 1, s);
-  const d = hash2(ix + 1, iy + 1, s);
-  return a + (b - a) * tx + (c - a) * ty + (a - b - c + d) * tx * ty;
+/**
+ * Smooth value noise in [0, 1) at scale `cell` pixels over a size x size canvas (lattice hashes
+ * computed once, smoothstep interpolation).
+ */
+function noiseField(size: number, cell: number, s: number): (x: number, y: number) => number {
+  const g = Math.floor((size - 1) / cell) + 2;
+  const grid = new Float64Array(g * g);
+  for (let iy = 0; iy < g; iy++)
+    for (let ix = 0; ix < g; ix++) grid[iy * g + ix] = hash2(ix, iy, s);
+  return (x, y) => {
+    const fx = x / cell;
+    const fy = y / cell;
+    const ix = Math.min(Math.floor(fx), g - 2);
+    const iy = Math.min(Math.floor(fy), g - 2);
+    let tx = fx - ix;
+    let ty = fy - iy;
+    tx = tx * tx * (3 - 2 * tx);
+    ty = ty * ty * (3 - 2 * ty);
+    const o = iy * g + ix;
+    const a = grid[o]!;
+    const b = grid[o + 1]!;
+    const c = grid[o + g]!;
+    const d = grid[o + g + 1]!;
+    return a + (b - a) * tx + (c - a) * ty + (a - b - c + d) * tx * ty;
+  };
 }
 
 function paint(
@@ -232,10 +242,9 @@ function texturedFill(
   opts: { cell: number; amp: number; shade?: (x: number, y: number) => number },
 ): Fill {
   const seed = c.noiseSeed + Math.floor(base[0] * 7 + base[1] * 3 + base[2]);
+  const noise = noiseField(c.size, opts.cell, seed);
   return (x, y, out, at) => {
-    const k =
-      (opts.shade ? opts.shade(x, y) : 1) *
-      (1 + opts.amp * (valueNoise(x, y, opts.cell, seed) - 0.5));
+    const k = (opts.shade ? opts.shade(x, y) : 1) * (1 + opts.amp * (noise(x, y) - 0.5));
     out[at] = base[0] * k;
     out[at + 1] = base[1] * k;
     out[at + 2] = base[2] * k;
@@ -291,10 +300,11 @@ export function generateSyntheticFace(options: SyntheticFaceOptions): SyntheticF
     const gy = Math.sin(gAngle);
     const bgSeed = c.noiseSeed ^ 0x1234;
     const blob = rng.uniform(0.05, 0.35);
+    const bgNoise = noiseField(S, 20 * px, bgSeed);
     for (let y = 0; y < S; y++) {
       for (let x = 0; x < S; x++) {
         const t = Math.min(1, Math.max(0, 0.5 + ((x / S - 0.5) * gx + (y / S - 0.5) * gy)));
-        const k = 1 + blob * (valueNoise(x, y, 20 * px, bgSeed) - 0.5);
+        const k = 1 + blob * (bgNoise(x, y) - 0.5);
         const i = 3 * (y * S + x);
         c.rgb[i] = (bgA[0] + (bgB[0] - bgA[0]) * t) * k;
         c.rgb[i + 1] = (bgA[1] + (bgB[1] - bgA[1]) * t) * k;
@@ -307,11 +317,13 @@ export function generateSyntheticFace(options: SyntheticFaceOptions): SyntheticF
     const freq = rng.uniform(0.5, 1.2) / px;
     const dir = rng.uniform(-0.6, 0.6);
     const seedH = c.noiseSeed ^ 0x4a11;
+    const wave = noiseField(S, 9 * px, seedH);
+    const grain = noiseField(S, 3 * px, seedH + 1);
+    const cd = Math.cos(dir);
+    const sd = Math.sin(dir);
     return (x, y, out, o) => {
-      const s = Math.sin(
-        (x * Math.cos(dir) + y * Math.sin(dir)) * freq + 6 * valueNoise(x, y, 9 * px, seedH),
-      );
-      const k = 0.82 + 0.18 * s + 0.15 * (valueNoise(x, y, 3 * px, seedH + 1) - 0.5);
+      const s = Math.sin((x * cd + y * sd) * freq + 6 * wave(x, y));
+      const k = 0.82 + 0.18 * s + 0.15 * (grain(x, y) - 0.5);
       out[o] = hair[0] * k + 8;
       out[o + 1] = hair[1] * k + 6;
       out[o + 2] = hair[2] * k + 4;
@@ -342,6 +354,7 @@ export function generateSyntheticFace(options: SyntheticFaceOptions): SyntheticF
   const clothPattern = rng.int(0, 2);
   const clothAlt = mix(cloth, [255, 255, 255], rng.uniform(0.2, 0.5));
   const stripe = rng.uniform(4, 9) * px;
+  const clothNoise = noiseField(S, 6 * px, c.noiseSeed ^ 0xc10);
   paintEllipse(
     c,
     { cx, cy: clothTop + S * 0.45, rx: clothRx, ry: S * 0.45 },
@@ -351,7 +364,7 @@ export function generateSyntheticFace(options: SyntheticFaceOptions): SyntheticF
       if (clothPattern === 1 && Math.floor(y / stripe) % 2 === 1) base = clothAlt;
       if (clothPattern === 2 && (Math.floor(x / stripe) + Math.floor(y / stripe)) % 2 === 1)
         base = clothAlt;
-      const k = 0.9 + 0.2 * valueNoise(x, y, 6 * px, c.noiseSeed ^ 0xc10);
+      const k = 0.9 + 0.2 * clothNoise(x, y);
       out[o] = base[0]! * k;
       out[o + 1] = base[1]! * k;
       out[o + 2] = base[2]! * k;
@@ -463,14 +476,14 @@ export function generateSyntheticFace(options: SyntheticFaceOptions): SyntheticF
   // 8. Face skin.
   const face = { cx, cy, rx: a, ry: b, angle: tilt };
   const blush = rng.uniform(0, 0.25);
-  const skinSeed = c.noiseSeed ^ 0x5c1;
+  const skinNoise = noiseField(S, 6 * px, c.noiseSeed ^ 0x5c1);
   paintEllipse(c, face, 1, (x, y, out, o) => {
     const uv = ellipseUv(face, x, y);
     const u = uv[0]!;
     const v = uv[1]!;
     const r2 = u * u + v * v;
     const cheek = Math.exp(-((Math.abs(u) - 0.55) ** 2 + (v - 0.25) ** 2) / 0.03) * blush;
-    const k = (1.05 - 0.22 * r2) * (1 + 0.08 * (valueNoise(x, y, 6 * px, skinSeed) - 0.5));
+    const k = (1.05 - 0.22 * r2) * (1 + 0.08 * (skinNoise(x, y) - 0.5));
     out[o] = skin[0] * k + 40 * cheek;
     out[o + 1] = skin[1] * k - 10 * cheek;
     out[o + 2] = skin[2] * k - 5 * cheek;
@@ -671,14 +684,20 @@ export function generateSyntheticFace(options: SyntheticFaceOptions): SyntheticF
   const noiseAmp = rng.uniform(2, 10);
   const noiseSeed = c.noiseSeed ^ 0x9e37;
   const image = new Uint8Array(S * S * 3);
+  const [c0, c1, c2] = cast as [number, number, number];
+  const rgb = c.rgb;
   for (let y = 0; y < S; y++) {
+    const ky = 1 + ly * (y / S - 0.5) * 2;
     for (let x = 0; x < S; x++) {
-      const k = 1 + lx * (x / S - 0.5) * 2 + ly * (y / S - 0.5) * 2;
-      const i = y * S + x;
+      const k = ky + lx * (x / S - 0.5) * 2;
+      const o = 3 * (y * S + x);
       const nz = (hash2(x, y, noiseSeed) - 0.5) * 2 * noiseAmp;
-      for (let ch = 0; ch < 3; ch++) {
-        image[3 * i + ch] = clamp255(Math.round(c.rgb[3 * i + ch]! * k * cast[ch]! + nz));
-      }
+      const r = rgb[o]! * k * c0 + nz;
+      const g = rgb[o + 1]! * k * c1 + nz;
+      const b = rgb[o + 2]! * k * c2 + nz;
+      image[o] = r <= 0 ? 0 : r >= 255 ? 255 : Math.round(r);
+      image[o + 1] = g <= 0 ? 0 : g >= 255 ? 255 : Math.round(g);
+      image[o + 2] = b <= 0 ? 0 : b >= 255 ? 255 : Math.round(b);
     }
   }
   return { image, labels: c.labels, width: S, height: S };
