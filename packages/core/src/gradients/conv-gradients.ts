@@ -45,8 +45,9 @@ function backpropInput(
   inputShape: number[],
   dy: tf.Tensor4D,
   filter: tf.Tensor4D,
-  a: Pick<ConvAttrs, 'strides' | 'pad' | 'dimRoundingMode' | 'dataFormat'>,
+  a: Pick<ConvAttrs, 'strides' | 'pad' | 'dimRoundingMode' | 'dataFormat'> & { dilations?: Pair },
 ): tf.Tensor4D {
+  const dilations = a.dilations ?? [1, 1];
   if (kind === 'conv2d') {
     return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, {
       strides: a.strides,
@@ -54,12 +55,14 @@ function backpropInput(
       dataFormat: a.dataFormat,
       dimRoundingMode: a.dimRoundingMode,
       inputShape,
+      // not a tfjs attribute: only facepar's dilation-aware kernels read it
+      ...(dilations[0] > 1 || dilations[1] > 1 ? { dilations } : {}),
     } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
   }
   return tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, {
     strides: a.strides,
     pad: a.pad,
-    dilations: [1, 1],
+    dilations,
     dimRoundingMode: a.dimRoundingMode,
     inputShape,
   } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
@@ -70,8 +73,9 @@ function backpropFilter(
   x: tf.Tensor4D,
   dy: tf.Tensor4D,
   filterShape: number[],
-  a: Pick<ConvAttrs, 'strides' | 'pad' | 'dimRoundingMode' | 'dataFormat'>,
+  a: Pick<ConvAttrs, 'strides' | 'pad' | 'dimRoundingMode' | 'dataFormat'> & { dilations?: Pair },
 ): tf.Tensor4D {
+  const dilations = a.dilations ?? [1, 1];
   if (kind === 'conv2d') {
     return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
       strides: a.strides,
@@ -79,15 +83,28 @@ function backpropFilter(
       dataFormat: a.dataFormat,
       dimRoundingMode: a.dimRoundingMode,
       filterShape,
+      ...(dilations[0] > 1 || dilations[1] > 1 ? { dilations } : {}),
     } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
   }
   return tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, {
     strides: a.strides,
     pad: a.pad,
-    dilations: [1, 1],
+    dilations,
     dimRoundingMode: a.dimRoundingMode,
     filterShape,
   } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+const DILATION_AWARE_BACKENDS = new Set<string>();
+
+/**
+ * Declares that `backendName`'s Conv2D/depthwise backprop kernels honour a `dilations`
+ * attribute (facepar's wasm kernels do; tfjs's cpu kernels ignore it). Dilated gradients on
+ * such a backend call the kernels directly (each one dilated convolution) instead of the
+ * space-to-batch identity, whose 6-D transposes dominate on wasm.
+ */
+export function markDilationAwareBackprop(backendName: string): void {
+  DILATION_AWARE_BACKENDS.add(backendName);
 }
 
 /** Pads (top, bottom, left, right) that the forward op used, for any pad attribute. */
@@ -196,6 +213,12 @@ function makeGradFunc(kind: ConvKind): tf.GradConfig['gradFunc'] {
       throw new Error(
         `Gradient of dilated ${opName}: dataFormat '${a.dataFormat}' is not supported; allowed: 'NHWC'`,
       );
+    }
+    if (DILATION_AWARE_BACKENDS.has(tf.getBackend())) {
+      return {
+        x: () => backpropInput(kind, x.shape, dy4, filter, a),
+        filter: () => backpropFilter(kind, x, dy4, filter.shape, a),
+      };
     }
     const pads = convPadInfo({
       xShape: x.shape,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { markDilationAwareBackprop } from '../gradients/conv-gradients.js';
 import { asTensor, pair, padOrCrop, zeroUpsample } from './kernel-utils.js';
 
 /**
@@ -131,7 +132,7 @@ const conv2dBackpropInput: tf.KernelFunc = ({ inputs, attrs }) => {
     const info = convInfo(inShape, filter.shape, attrs as tf.NamedAttrMap, false);
     const dyp = fullPadDy(dy, info, inShape);
     const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
-    return tf.conv2d(dyp, flipped, 1, 'valid');
+    return tf.conv2d(dyp, flipped, 1, 'valid', 'NHWC', [info.dilationHeight, info.dilationWidth]);
   });
 };
 
@@ -373,6 +374,16 @@ export function registerWasmTrainingKernels(options: { backendName?: string } = 
     tf.registerKernel({ kernelName: k.kernelName, backendName, kernelFunc: k.kernelFunc });
     registered.add(key);
     done.push(k.kernelName);
+  }
+  // The four conv backprop kernels here read a `dilations` attribute: dilated gradients may
+  // call them directly, but only if all four are ours on this backend.
+  const convKernels = WASM_TRAINING_KERNELS.filter((k) =>
+    /^(Conv2D|DepthwiseConv2dNative)Backprop/.test(k.kernelName),
+  );
+  if (
+    convKernels.every((k) => tf.getKernel(k.kernelName, backendName)?.kernelFunc === k.kernelFunc)
+  ) {
+    markDilationAwareBackprop(backendName);
   }
   return done;
 }
