@@ -159,6 +159,15 @@ describe('createLoader', () => {
     expect(lenient.skipped().map((s) => path.basename(s.file))).toEqual(['synth-000003.jpg']);
     expect(await lenient.next()).toBeNull();
     await lenient.close();
+    // all bad: an error after one epoch's worth of failures, not an endless loop
+    for (const f of fs.readdirSync(path.join(bad, 'train', 'images'))) {
+      fs.writeFileSync(path.join(bad, 'train', 'images', f), 'broken');
+    }
+    const hopeless = createLoader({ dataset: bds, batchSize: 2, transforms, skipInvalid: true });
+    await expect(hopeless.next()).rejects.toThrow(
+      /every sample of the dataset failed to load \(10 in a row\)/,
+    );
+    await hopeless.close();
     fs.rmSync(bad, { recursive: true, force: true });
   });
 

@@ -211,6 +211,7 @@ export function createLoader(options: CreateLoaderOptions): Loader {
       ? new WorkerPool(o.workers, { entries: [...entries], read: readOptions, transforms })
       : null;
   const skipped: SkippedFile[] = [];
+  let failedInARow = 0;
   // cursor of the next job to start, and of the next result to consume
   let jobEpoch = options.state?.epoch ?? 0;
   let jobPos = options.state?.position ?? 0;
@@ -260,9 +261,16 @@ export function createLoader(options: CreateLoaderOptions): Loader {
       epoch = job.epoch;
       try {
         samples.push({ sample: await job.result, id: entries[job.index]!.id });
+        failedInARow = 0;
       } catch (err) {
         if (!(o.skipInvalid && err instanceof DatasetError)) throw err;
         skipped.push({ file: err.file, problem: err.problem });
+        if (++failedInARow >= size) {
+          throw new DatasetError({
+            file: err.file,
+            problem: `every sample of the dataset failed to load (${size} in a row); last: ${err.problem}`,
+          });
+        }
       }
       state = { seed: o.seed, epoch: job.epoch, position: job.position + 1 };
     }
