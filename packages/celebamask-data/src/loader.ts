@@ -144,6 +144,7 @@ class WorkerPool {
   >();
   private readonly queue: LoaderJob[] = [];
   private nextId = 0;
+  private failure: Error | null = null;
 
   constructor(count: number, data: LoaderWorkerData) {
     const url = compiledWorkerUrl({ name: 'loader-worker.js', caller: 'createLoader' });
@@ -163,8 +164,11 @@ class WorkerPool {
         else w.reject(new Error(`createLoader worker: ${msg.message}`));
       });
       worker.on('error', (err) => {
-        for (const w of this.waiting.values()) w.reject(err);
+        // a crashed worker loses its jobs: fail everything pending and refuse new work
+        this.failure = new Error(`createLoader worker crashed: ${err.message}`);
+        for (const w of this.waiting.values()) w.reject(this.failure);
         this.waiting.clear();
+        this.queue.length = 0;
       });
       this.workers.push(slot);
     }
@@ -181,6 +185,7 @@ class WorkerPool {
   }
 
   run(index: number, seed: number): Promise<SegSample> {
+    if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });

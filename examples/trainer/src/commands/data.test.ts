@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { encodeLabelPng } from '@facepar/metrics';
+import { decodeLabelPng, encodeLabelPng } from '@facepar/metrics';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../args.js';
 import { createDataCommand } from './data.js';
@@ -50,6 +50,28 @@ describe('facepar data', () => {
     expect(lines[0]).toBe('1 masks, 4 labelled pixels, 0 ignored');
     expect(lines[3]).toMatch(/^\s+1\s+skin\s+2\s+50\.000\s+1$/);
     expect(lines[15]).toMatch(/^\s+13\s+hair\s+1\s+25\.000\s+1$/);
+  });
+
+  it('convert combines per-part masks (higher id wins) into palette PNGs', async () => {
+    const root = path.join(tmp, 'official');
+    fs.mkdirSync(path.join(root, 'CelebA-HQ-img'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'CelebAMask-HQ-mask-anno', '0'), { recursive: true });
+    // convert reads only the masks; the image just has to exist
+    fs.writeFileSync(path.join(root, 'CelebA-HQ-img', '3.jpg'), 'not decoded');
+    const part = (name: string, m: number[]) =>
+      fs.writeFileSync(
+        path.join(root, 'CelebAMask-HQ-mask-anno', '0', `00003_${name}.png`),
+        encodeLabelPng({ labels: Uint8Array.from(m), width: 4, height: 1 }),
+      );
+    part('skin', [255, 255, 255, 0]);
+    part('hair', [255, 0, 0, 0]);
+    part('nose', [0, 255, 0, 0]);
+    const out = path.join(tmp, 'combined');
+    const { code, lines } = await run(['convert', '--root', root, '--out', out]);
+    expect(code).toBe(0);
+    expect(lines).toEqual([`wrote 1 label maps to ${out}`]);
+    const png = decodeLabelPng(fs.readFileSync(path.join(out, '3.png')));
+    expect([png.colorType, ...png.labels]).toEqual([3, 13, 2, 1, 0]);
   });
 
   it('reports usage errors', async () => {
