@@ -79,6 +79,7 @@ export {
   randomCropBox,
   randomResizeSize,
   rescaleSize,
+  resizeCropBilinear,
   resizeImageBilinear,
   resizeLabelsCentred,
   resizeSample,

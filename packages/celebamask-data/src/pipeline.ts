@@ -6,14 +6,13 @@ import { type DatasetEntry, type ReadSampleOptions, readLabels, readSample } fro
 import type { Rng } from './rng.js';
 import {
   applyPhotoMetric,
-  cropSample,
   DEFAULT_NORMALIZE_OPTIONS,
   DEFAULT_PHOTO_METRIC_DISTORTION_OPTIONS,
   DEFAULT_RANDOM_CROP_OPTIONS,
   DEFAULT_RANDOM_RESIZE_OPTIONS,
   drawPhotoMetric,
   cropLazyLabels,
-  flipImage,
+  resizeCropBilinear,
   flipLabels,
   lazyResizeLabels,
   normalizeImage,
@@ -200,9 +199,15 @@ export function trainCrop(
   const o = resolveTrainPipelineOptions(options);
   const { sample, rng } = options;
   const g = drawGeometry(sample, o, rng);
-  const resized = resizeSample({ sample, width: g.width, height: g.height });
-  let image = cropSample({ sample: resized, box: g.box }).image;
-  if (g.flip) image = flipImage({ image, width: g.box.width, height: g.box.height });
+  const image = resizeCropBilinear({
+    image: sample.image,
+    width: sample.width,
+    height: sample.height,
+    outWidth: g.width,
+    outHeight: g.height,
+    box: g.box,
+    flip: g.flip,
+  });
   return photometric(
     { image, labels: g.cropLabels, width: g.box.width, height: g.box.height },
     o,

@@ -4,6 +4,7 @@ import {
   applyPhotoMetric,
   cropLazyLabels,
   cropSample,
+  flipImage,
   drawPhotoMetric,
   flipSample,
   normalizeImage,
@@ -12,6 +13,7 @@ import {
   randomCropBox,
   randomResizeSize,
   rescaleSize,
+  resizeCropBilinear,
   resizeImageBilinear,
   resizeLabelsCentred,
   type SegSample,
@@ -81,6 +83,28 @@ describe('resize', () => {
       outHeight: 1,
     });
     expect([...lab]).toEqual([1, 1, 2, 2, 3, 3]);
+  });
+});
+
+describe('resizeCropBilinear', () => {
+  it('equals resize-then-crop (and its mirror when flipped)', () => {
+    const rng = createRng({ seed: 4 });
+    const image = Uint8Array.from({ length: 9 * 7 * 3 }, () => rng.int(0, 255));
+    for (const [ow, oh] of [
+      [15, 11],
+      [5, 4],
+    ] as const) {
+      const full = resizeImageBilinear({ image, width: 9, height: 7, outWidth: ow, outHeight: oh });
+      const box = { x: 1, y: 1, width: ow - 2, height: oh - 1 };
+      const ref = cropSample({
+        sample: { image: full, labels: new Uint8Array(ow * oh), width: ow, height: oh },
+        box,
+      }).image;
+      const args = { image, width: 9, height: 7, outWidth: ow, outHeight: oh, box };
+      expect([...resizeCropBilinear(args)]).toEqual([...ref]);
+      const mirrored = flipImage({ image: ref, width: box.width, height: box.height });
+      expect([...resizeCropBilinear({ ...args, flip: true })]).toEqual([...mirrored]);
+    }
   });
 });
 

@@ -109,6 +109,62 @@ export function resizeImageBilinear(options: {
 }
 
 /**
+ * The `box` region of the bilinear resize of an RGB HWC image to outWidth x outHeight
+ * (half-pixel centres like `resizeImageBilinear`, so the same bytes as resizing then cropping),
+ * optionally mirrored. Only the crop is computed.
+ */
+export function resizeCropBilinear(options: {
+  image: Uint8Array;
+  width: number;
+  height: number;
+  outWidth: number;
+  outHeight: number;
+  box: { x: number; y: number; width: number; height: number };
+  flip?: boolean;
+}): Uint8Array {
+  const { image, width: w, height: h, outWidth: ow, outHeight: oh, box } = options;
+  const bw = box.width;
+  const bh = box.height;
+  const out = new Uint8Array(bw * bh * 3);
+  const sx = w / ow;
+  const sy = h / oh;
+  const x0s = new Int32Array(bw);
+  const x1s = new Int32Array(bw);
+  const fxs = new Float32Array(bw);
+  for (let j = 0; j < bw; j++) {
+    let fx = (box.x + j + 0.5) * sx - 0.5;
+    if (fx < 0) fx = 0;
+    const x0 = Math.min(Math.floor(fx), w - 1);
+    // mirrored output column j takes source column of (bw - 1 - j)
+    const k = options.flip ? bw - 1 - j : j;
+    x0s[k] = x0 * 3;
+    x1s[k] = Math.min(x0 + 1, w - 1) * 3;
+    fxs[k] = fx - x0;
+  }
+  for (let y = 0; y < bh; y++) {
+    let fy = (box.y + y + 0.5) * sy - 0.5;
+    if (fy < 0) fy = 0;
+    const y0 = Math.min(Math.floor(fy), h - 1);
+    const y1 = Math.min(y0 + 1, h - 1);
+    const wy = fy - y0;
+    const r0 = y0 * w * 3;
+    const r1 = y1 * w * 3;
+    let o = y * bw * 3;
+    for (let j = 0; j < bw; j++) {
+      const a = x0s[j]!;
+      const b = x1s[j]!;
+      const wx = fxs[j]!;
+      for (let c = 0; c < 3; c++) {
+        const top = image[r0 + a + c]! + (image[r0 + b + c]! - image[r0 + a + c]!) * wx;
+        const bot = image[r1 + a + c]! + (image[r1 + b + c]! - image[r1 + a + c]!) * wx;
+        out[o++] = Math.round(top + (bot - top) * wy);
+      }
+    }
+  }
+  return out;
+}
+
+/**
  * Nearest resize of labels sampling at pixel centres (cv2 INTER_NEAREST_EXACT, PIL NEAREST), so
  * labels stay aligned with the half-pixel-centred bilinear image resize. (mmcv's cv2
  * INTER_NEAREST samples at floor(dst * in / out), up to half a source pixel off.)
