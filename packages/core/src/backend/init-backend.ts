@@ -226,7 +226,7 @@ async function probeWebgpu(resolveFrom: string): Promise<BackendCandidate> {
     name: 'webgpu',
     available: true,
     reason: software
-      ? `software adapter (${info.description ?? info.device ?? 'fallback'}): auto skips it, request 'webgpu' to use it`
+      ? `software adapter (${info.description ?? info.device ?? 'fallback'}); auto skips it, request 'webgpu' to use it`
       : `hardware adapter ${info.description ?? info.device ?? ''}`.trim(),
     detail: { ...info, software },
   };
@@ -330,7 +330,10 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   await activate(chosen, resolveFrom);
   const candidates = probed.map((c): BackendCandidate => {
     if (c.name === chosen)
-      return { ...c, reason: `chosen (${backend === 'auto' ? 'auto' : 'requested'}): ${c.reason}` };
+      return {
+        ...c,
+        reason: `chosen (${backend === 'auto' ? 'auto' : 'requested'}): ${c.reason.replace(/; auto skips it.*$/, '')}`,
+      };
     if (!c.available) return c;
     const why =
       backend !== 'auto'

@@ -84,6 +84,9 @@ describe.runIf(available)(`gradients on webgpu (${where})`, () => {
     const report = await initBackend({ backend: 'webgpu' });
     expect(report.chosen).toBe('webgpu');
     expect(tf.getBackend()).toBe('webgpu');
+    const reason = report.candidates.find((c) => c.name === 'webgpu')?.reason;
+    expect(reason).toMatch(/^chosen \(requested\): (software|hardware) adapter/);
+    expect(reason).not.toMatch(/auto skips/);
   }, 60_000);
 
   it.each(CONV.map(([c, kind], i) => [convLabel(kind, c), c, kind, i] as const))(
