@@ -132,23 +132,21 @@ describe('autoChoice', () => {
 
 describe('isSoftwareAdapter', () => {
   it('recognises llvmpipe, SwiftShader and fallback adapters', () => {
+    const llvmpipe = {
+      vendor: 'mesa',
+      architecture: 'software',
+      description: 'llvmpipe: Mesa 25.0.7',
+    };
+    expect(isSoftwareAdapter({ info: llvmpipe })).toBe(true);
     expect(
       isSoftwareAdapter({
-        vendor: 'mesa',
-        architecture: 'software',
-        description: 'llvmpipe: Mesa 25.0.7',
+        info: { vendor: 'google', description: 'SwiftShader Device (Subzero)' },
       }),
     ).toBe(true);
-    expect(
-      isSoftwareAdapter({ vendor: 'google', description: 'SwiftShader Device (Subzero)' }),
-    ).toBe(true);
-    expect(isSoftwareAdapter({ vendor: 'nvidia', description: 'NVIDIA H200' }, true)).toBe(true);
-    expect(
-      isSoftwareAdapter(
-        { vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' },
-        false,
-      ),
-    ).toBe(false);
+    const h200 = { vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' };
+    expect(isSoftwareAdapter({ info: h200, isFallbackAdapter: true })).toBe(true);
+    expect(isSoftwareAdapter({ info: h200, isFallbackAdapter: false })).toBe(false);
+    expect(isSoftwareAdapter({ info: h200 })).toBe(false);
   });
 });
 

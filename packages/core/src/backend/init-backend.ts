@@ -175,8 +175,14 @@ async function installNodeWebGpu(resolveFrom: string): Promise<GpuLike> {
 }
 
 /** llvmpipe / SwiftShader / lavapipe and anything Dawn marks as a fallback adapter. */
-export function isSoftwareAdapter(info: Record<string, unknown>, isFallback?: boolean): boolean {
-  if (isFallback === true || info.isFallbackAdapter === true) return true;
+export function isSoftwareAdapter(options: {
+  /** `GPUAdapter.info` (vendor, architecture, device, description). */
+  info: Record<string, unknown>;
+  /** `GPUAdapter.isFallbackAdapter` where the implementation has it. */
+  isFallbackAdapter?: boolean;
+}): boolean {
+  const { info, isFallbackAdapter } = options;
+  if (isFallbackAdapter === true || info.isFallbackAdapter === true) return true;
   const text = ['vendor', 'architecture', 'device', 'description']
     .map((k) => String(info[k] ?? ''))
     .join(' ');
@@ -221,7 +227,12 @@ async function probeWebgpu(resolveFrom: string): Promise<BackendCandidate> {
     const v = raw[k];
     if (typeof v === 'string' && v.length > 0) info[k] = v;
   }
-  const software = isSoftwareAdapter(raw, adapter.isFallbackAdapter);
+  const software = isSoftwareAdapter({
+    info: raw,
+    ...(adapter.isFallbackAdapter === undefined
+      ? {}
+      : { isFallbackAdapter: adapter.isFallbackAdapter }),
+  });
   return {
     name: 'webgpu',
     available: true,
