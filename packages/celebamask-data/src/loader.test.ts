@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '@tensorflow/tfjs-backend-cpu';
-import { expectNoTensorLeak } from '@facepar/test-utils';
+import { describeWithSharedData, expectNoTensorLeak } from '@facepar/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Dataset, openDataset } from './dataset.js';
@@ -210,4 +210,32 @@ describe('evalIterator', () => {
     }
     expect(ids).toEqual(ds.entries.map((e) => e.id));
   });
+});
+
+describeWithSharedData('createLoader on celebamask-mini', 'data', (dir) => {
+  it('yields 512 training batches of real pairs with valid labels', async () => {
+    const real = await openDataset({ root: dir });
+    const loader = createLoader({ dataset: real, batchSize: 2, seed: 11, prefetch: 1 });
+    const b = (await loader.next())!;
+    expect(b.images.shape).toEqual([2, 512, 512, 3]);
+    expect(b.labels.shape).toEqual([2, 512, 512]);
+    const lab = b.labels.dataSync();
+    const seen = new Set(lab);
+    for (const v of seen) expect(v <= 18 || v === 255).toBe(true);
+    // faces: skin and hair appear in real crops
+    expect(seen.has(1) && seen.has(13)).toBe(true);
+    const img = b.images.dataSync();
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of img) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    // normalised with the ImageNet mean/std: 0 -> about -2.1, 255 -> about +2.6
+    expect(min).toBeGreaterThanOrEqual(-2.12);
+    expect(max).toBeLessThanOrEqual(2.65);
+    expect(max - min).toBeGreaterThan(2);
+    tf.dispose([b.images, b.labels]);
+    await loader.close();
+  }, 30_000);
 });
