@@ -122,8 +122,10 @@ export function decodeLabelPng(
     const colorType: PngColorType = png.palette ? 3 : 0;
     let labels: Uint8Array | Uint16Array;
     if (depth < 8) labels = unpackSubByte(data as Uint8Array, width, height, depth);
-    else if (depth === 16) labels = (data as Uint16Array).slice(0, n);
-    else labels = (data as Uint8Array).slice(0, n);
+    // fast-png's arrays are fresh: keep them when they hold exactly one sample per pixel
+    else if (depth === 16)
+      labels = data.length === n ? (data as Uint16Array) : (data as Uint16Array).slice(0, n);
+    else labels = data.length === n ? (data as Uint8Array) : (data as Uint8Array).slice(0, n);
     return { labels, width, height, colorType, bitDepth: depth };
   }
   if (channels === 2) {
