@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { markDilationAwareBackprop } from '../gradients/conv-gradients.js';
-import { asTensor, pair, padOrCrop, zeroUpsample } from './kernel-utils.js';
+import { asTensor, flipSpatial, pair, padOrCrop, zeroUpsample } from './kernel-utils.js';
 
 /**
  * Training kernels for the tfjs wasm backend, which in 4.22 lacks the filter/input gradients of
@@ -131,7 +131,7 @@ const conv2dBackpropInput: tf.KernelFunc = ({ inputs, attrs }) => {
     const inShape = (attrs as tf.NamedAttrMap).inputShape as number[];
     const info = convInfo(inShape, filter.shape, attrs as tf.NamedAttrMap, false);
     const dyp = fullPadDy(dy, info, inShape);
-    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+    const flipped = tf.transpose(flipSpatial(filter), [0, 1, 3, 2]);
     return tf.conv2d(dyp, flipped, 1, 'valid', 'NHWC', [info.dilationHeight, info.dilationWidth]);
   });
 };
@@ -205,7 +205,7 @@ const depthwiseBackpropInput: tf.KernelFunc = ({ inputs, attrs }) => {
     const [kh, kw, c, mult] = filter.shape;
     const dyp = fullPadDy(dy, info, inShape);
     // Every dy channel c·mult+m convolved with its own flipped filter tap set, then summed over m.
-    const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [kh, kw, c * mult, 1]) as tf.Tensor4D;
+    const flipped = tf.reshape(flipSpatial(filter), [kh, kw, c * mult, 1]) as tf.Tensor4D;
     const out = tf.depthwiseConv2d(dyp, flipped, 1, 'valid', 'NHWC', [
       info.dilationHeight,
       info.dilationWidth,
