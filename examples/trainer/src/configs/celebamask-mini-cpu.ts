@@ -24,9 +24,9 @@ export const CELEBAMASK_MINI_CPU_CONFIG: TrainConfig = {
   },
   loss: { classWeights: 'report', reduction: 'mmseg', decodeWeight: 1.0, auxWeight: 0.4 },
   optimizer: { lr: 0.02, momentum: 0.9, weightDecay: 5e-4 },
-  schedule: { maxIters: 2_000, power: 0.9, minLr: 1e-4 },
+  schedule: { maxIters: 1_000, power: 0.9, minLr: 1e-4 },
   logEvery: 20,
   checkpointEvery: 250,
-  evalEvery: 500,
+  evalEvery: 250,
   seed: 0,
 };
