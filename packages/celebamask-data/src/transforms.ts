@@ -125,40 +125,65 @@ export function resizeCropBilinear(options: {
   const { image, width: w, height: h, outWidth: ow, outHeight: oh, box } = options;
   const bw = box.width;
   const bh = box.height;
-  const out = new Uint8Array(bw * bh * 3);
+  const n3 = bw * 3;
+  const out = new Uint8Array(bh * n3);
   const sx = w / ow;
   const sy = h / oh;
+  // per output column (already mirrored when flipping): source byte offsets and weight
   const x0s = new Int32Array(bw);
   const x1s = new Int32Array(bw);
-  const fxs = new Float32Array(bw);
+  const fxs = new Float32Array(bw); // float32 weights, as resizeImageBilinear
   for (let j = 0; j < bw; j++) {
     let fx = (box.x + j + 0.5) * sx - 0.5;
     if (fx < 0) fx = 0;
     const x0 = Math.min(Math.floor(fx), w - 1);
-    // mirrored output column j takes source column of (bw - 1 - j)
     const k = options.flip ? bw - 1 - j : j;
     x0s[k] = x0 * 3;
     x1s[k] = Math.min(x0 + 1, w - 1) * 3;
     fxs[k] = fx - x0;
   }
+  // separable: each needed source row is interpolated horizontally once (two rows cached)
+  let rowA = new Float64Array(n3);
+  let rowB = new Float64Array(n3);
+  let idxA = -1;
+  let idxB = -1;
+  const horizontal = (r: number, dst: Float64Array): void => {
+    const base = r * w * 3;
+    for (let j = 0, o = 0; j < bw; j++, o += 3) {
+      const a = base + x0s[j]!;
+      const b = base + x1s[j]!;
+      const wx = fxs[j]!;
+      dst[o] = image[a]! + (image[b]! - image[a]!) * wx;
+      dst[o + 1] = image[a + 1]! + (image[b + 1]! - image[a + 1]!) * wx;
+      dst[o + 2] = image[a + 2]! + (image[b + 2]! - image[a + 2]!) * wx;
+    }
+  };
   for (let y = 0; y < bh; y++) {
     let fy = (box.y + y + 0.5) * sy - 0.5;
     if (fy < 0) fy = 0;
     const y0 = Math.min(Math.floor(fy), h - 1);
     const y1 = Math.min(y0 + 1, h - 1);
     const wy = fy - y0;
-    const r0 = y0 * w * 3;
-    const r1 = y1 * w * 3;
-    let o = y * bw * 3;
-    for (let j = 0; j < bw; j++) {
-      const a = x0s[j]!;
-      const b = x1s[j]!;
-      const wx = fxs[j]!;
-      for (let c = 0; c < 3; c++) {
-        const top = image[r0 + a + c]! + (image[r0 + b + c]! - image[r0 + a + c]!) * wx;
-        const bot = image[r1 + a + c]! + (image[r1 + b + c]! - image[r1 + a + c]!) * wx;
-        out[o++] = Math.round(top + (bot - top) * wy);
+    if (idxA !== y0) {
+      if (idxB === y0) {
+        const t = rowA;
+        rowA = rowB;
+        rowB = t;
+        idxA = y0;
+        idxB = -1;
+      } else {
+        horizontal(y0, rowA);
+        idxA = y0;
       }
+    }
+    if (idxB !== y1) {
+      horizontal(y1, rowB);
+      idxB = y1;
+    }
+    const o = y * n3;
+    for (let k = 0; k < n3; k++) {
+      const top = rowA[k]!;
+      out[o + k] = Math.round(top + (rowB[k]! - top) * wy);
     }
   }
   return out;
