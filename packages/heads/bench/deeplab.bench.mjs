@@ -1,5 +1,6 @@
 // DeepLabV3+ on the wasm backend vs PyTorch CPU on the same machine.
 //   node packages/heads/bench/deeplab.bench.mjs [--cases demo,infer,train] [--reps N]
+//        [--torch-json FILE]  (reuse PyTorch timings printed by torch_deeplab.py)
 // Cases:
 //   demo  : deeplabv3plus_r18-d16-thin forward+backward at 128x128, batch 8
 //   infer : deeplabv3plus_r50-d8 inference 512x512, batch 1 (decode logits resized)
@@ -7,6 +8,7 @@
 // PyTorch (torch_deeplab.py, plain-torch reimplementation with the same structure) is timed
 // in the same run when /usr/bin/python3 has torch. Imports the built packages (pnpm build).
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '@tensorflow/tfjs-backend-wasm';
@@ -24,11 +26,12 @@ const flag = (name, dflt) => {
 const cases = flag('cases', 'demo,infer,train').split(',');
 const reps = Number(flag('reps', '2'));
 const PYTHON = flag('python', '/usr/bin/python3');
+const torchJson = flag('torch-json', null);
 
 await tf.setBackend('wasm');
 registerWasmTrainingKernels();
 
-/** Multiply-accumulates of one forward pass from the model's conv layers (x2 = FLOPs). */
+/** FLOPs (2 x multiply-accumulates) of one forward pass over the conv layers. */
 function forwardFlops(model, batch) {
   let macs = 0;
   for (const layer of model.layers) {
@@ -41,13 +44,15 @@ function forwardFlops(model, batch) {
   return 2 * macs * batch;
 }
 
-function lossFn(seg, x, labels, numClasses) {
+function lossFn(seg, x, labels) {
+  const numClasses = seg.spec.numClasses;
   const outs = seg.model.apply(x, { training: true });
   const [, H, W] = x.shape;
-  const ce = (logits) => {
-    const up = resizeLogits({ logits, size: [H, W] });
-    return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, numClasses), up);
-  };
+  const ce = (logits) =>
+    tf.losses.softmaxCrossEntropy(
+      tf.oneHot(labels, numClasses),
+      resizeLogits({ logits, size: [H, W] }),
+    );
   let loss = ce(outs[0]);
   seg.auxiliaryHeads.forEach((a, i) => {
     loss = tf.add(loss, tf.mul(ce(outs[i + 1]), a.lossWeight));
@@ -55,10 +60,10 @@ function lossFn(seg, x, labels, numClasses) {
   return loss;
 }
 
+/** One plain-SGD training step (forward, backward, update); returns nothing, frees everything. */
 function trainStep(seg, x, labels, lr = 0.01) {
-  const numClasses = seg.spec.numClasses;
   tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => lossFn(seg, x, labels, numClasses));
+    const { value, grads } = tf.variableGrads(() => lossFn(seg, x, labels));
     for (const [name, g] of Object.entries(grads)) {
       const v = tf.engine().registeredVariables[name];
       v.assign(tf.sub(v, tf.mul(g, lr)));
@@ -74,15 +79,13 @@ function inputs(batch, size, numClasses) {
 }
 
 function torchTimes(which) {
+  if (torchJson) return JSON.parse(readFileSync(torchJson, 'utf8'));
   try {
-    const out = execFileSync(
-      PYTHON,
-      [path.join(HERE, 'torch_deeplab.py'), '--cases', which, '--reps', String(reps)],
-      {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const script = path.join(HERE, 'torch_deeplab.py');
+    const out = execFileSync(PYTHON, [script, '--cases', which, '--reps', String(reps)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     return JSON.parse(out.trim().split('\n').pop());
   } catch (e) {
     console.error(`PyTorch reference not timed: ${e.message.split('\n')[0]}`);
@@ -93,27 +96,49 @@ function torchTimes(which) {
 const rows = [];
 const torchCases = cases.filter((c) => c !== 'demo');
 const torch = torchCases.length ? torchTimes(torchCases.join(',')) : {};
+console.log(`PyTorch: ${JSON.stringify(torch)}`);
+const resultName =
+  cases.join(',') === 'demo,infer,train' ? 'deeplab' : `deeplab-${cases.join('-')}`;
+const flush = () => writeBenchResult({ pkg: 'heads', name: resultName, rows, extra: { torch } });
 
-if (cases.includes('demo')) {
+/** Runs one case; an error (e.g. wasm out of memory) becomes a row instead of losing the rest. */
+async function runCase(name, fn) {
+  if (!cases.includes(name)) return;
+  try {
+    await fn();
+  } catch (e) {
+    const message = String(e?.message ?? e).split('\n')[0];
+    rows.push({ case: `${name} (wasm)`, value: Number.NaN, unit: 'failed', note: message });
+  }
+  console.log(`after ${name}: ${JSON.stringify(tf.memory())}`);
+  flush();
+}
+
+await runCase('demo', async () => {
   const seg = createSegmentor({
     model: 'deeplabv3plus_r18-d16-thin',
     inputShape: [128, 128, 3],
     seed: 0,
   });
   const { x, labels } = inputs(8, 128, 19);
-  const ms = await timeIt(() => trainStep(seg, x, labels), { warmup: 1, reps });
-  const gflop = (3 * forwardFlops(seg.model, 8)) / 1e9;
-  rows.push({
-    case: 'demo r18-d16-thin fwd+bwd 128x128 b8 (wasm)',
-    value: +(ms / 1000).toFixed(3),
-    unit: 's',
-    note: `${seg.paramCounts.total} params, ~${gflop.toFixed(1)} GFLOP`,
-  });
-  tf.dispose([x, labels]);
-  seg.dispose();
-}
+  try {
+    const cpu0 = process.cpuUsage();
+    const ms = await timeIt(() => trainStep(seg, x, labels), { warmup: 1, reps });
+    const cpu = process.cpuUsage(cpu0);
+    const gflop = (3 * forwardFlops(seg.model, 8)) / 1e9;
+    rows.push({
+      case: 'demo r18-d16-thin fwd+bwd 128x128 b8 (wasm)',
+      value: +(ms / 1000).toFixed(3),
+      unit: 's',
+      note: `${seg.paramCounts.total} params, ~${gflop.toFixed(1)} GFLOP/step; process CPU ${((cpu.user + cpu.system) / 1e6 / (reps + 1)).toFixed(2)} s/step`,
+    });
+  } finally {
+    tf.dispose([x, labels]);
+    seg.dispose();
+  }
+});
 
-if (cases.includes('infer')) {
+await runCase('infer', async () => {
   const seg = createSegmentor({
     model: 'deeplabv3plus_r50-d8',
     withAuxiliary: false,
@@ -121,91 +146,91 @@ if (cases.includes('infer')) {
     seed: 0,
   });
   const x = tf.randomNormal([1, 512, 512, 3], 0, 1, 'float32', 1);
-  const run = async () => {
-    const y = tf.tidy(() => resizeLogits({ logits: seg.model.predict(x), size: [512, 512] }));
-    await y.data();
-    y.dispose();
-  };
-  const ms = await timeIt(run, { warmup: 1, reps });
-  const gflop = forwardFlops(seg.model, 1) / 1e9;
-  const s = ms / 1000;
-  rows.push({ case: 'r50-d8 inference 512x512 b1 (wasm)', value: +s.toFixed(2), unit: 's' });
-  rows.push({
-    case: 'r50-d8 inference 512x512 b1 (wasm) throughput',
-    value: +(gflop / s).toFixed(1),
-    unit: 'GFLOP/s',
-    note: `${gflop.toFixed(1)} GFLOP per image`,
-  });
-  if (torch.infer != null) {
+  try {
+    const run = async () => {
+      const y = tf.tidy(() => resizeLogits({ logits: seg.model.predict(x), size: [512, 512] }));
+      await y.data();
+      y.dispose();
+    };
+    const ms = await timeIt(run, { warmup: 1, reps });
+    const gflop = forwardFlops(seg.model, 1) / 1e9;
+    const s = ms / 1000;
+    rows.push({ case: 'r50-d8 inference 512x512 b1 (wasm)', value: +s.toFixed(2), unit: 's' });
     rows.push({
-      case: 'r50-d8 inference 512x512 b1 (PyTorch CPU)',
-      value: +torch.infer.toFixed(2),
-      unit: 's',
-      note: `torch ${torch.version}, ${torch.threads} threads`,
+      case: 'r50-d8 inference 512x512 b1 (wasm) throughput',
+      value: +(gflop / s).toFixed(1),
+      unit: 'GFLOP/s',
+      note: `${gflop.toFixed(1)} GFLOP per image`,
     });
-    rows.push({
-      case: 'r50-d8 inference wasm / PyTorch',
-      value: +(s / torch.infer).toFixed(2),
-      unit: 'x',
-      goal: '<= 5',
-    });
+    if (torch.infer != null) {
+      rows.push({
+        case: 'r50-d8 inference 512x512 b1 (PyTorch CPU)',
+        value: +torch.infer.toFixed(2),
+        unit: 's',
+        note: `torch ${torch.version}, ${torch.threads} threads`,
+      });
+      rows.push({
+        case: 'r50-d8 inference wasm / PyTorch',
+        value: +(s / torch.infer).toFixed(2),
+        unit: 'x',
+        goal: '<= 5',
+      });
+    }
+  } finally {
+    x.dispose();
+    seg.dispose();
   }
-  x.dispose();
-  seg.dispose();
-}
+});
 
-if (cases.includes('train')) {
+await runCase('train', async () => {
   const seg = createSegmentor({
     model: 'deeplabv3plus_r50-d8',
     inputShape: [256, 256, 3],
     seed: 0,
   });
   const { x, labels } = inputs(2, 256, 19);
-  const ms = await timeIt(() => trainStep(seg, x, labels), { warmup: 1, reps });
-  const s = ms / 1000;
-  const gflop = (3 * forwardFlops(seg.model, 2)) / 1e9;
-  const prof = await tf.profile(() => trainStep(seg, x, labels));
-  rows.push({ case: 'r50-d8 train step 256x256 b2 (wasm)', value: +s.toFixed(2), unit: 's' });
-  rows.push({
-    case: 'r50-d8 train step 256x256 b2 (wasm) throughput',
-    value: +(gflop / s).toFixed(1),
-    unit: 'GFLOP/s',
-    note: `~${gflop.toFixed(1)} GFLOP per step (3x forward)`,
-  });
-  rows.push({
-    case: 'r50-d8 train step peak tensor memory (wasm)',
-    value: +(prof.peakBytes / 2 ** 20).toFixed(0),
-    unit: 'MiB',
-    note: 'tf.profile peakBytes',
-  });
-  rows.push({
-    case: 'r50-d8 train step process max RSS (wasm)',
-    value: +(process.resourceUsage().maxRSS / 1024).toFixed(0),
-    unit: 'MiB',
-  });
-  if (torch.train != null) {
+  try {
+    const prof = await tf.profile(() => trainStep(seg, x, labels));
     rows.push({
-      case: 'r50-d8 train step 256x256 b2 (PyTorch CPU)',
-      value: +torch.train.toFixed(2),
-      unit: 's',
-      note: `torch ${torch.version}, ${torch.threads} threads, peak RSS ${torch.train_max_rss_mib} MiB`,
+      case: 'r50-d8 train step peak tensor memory (wasm)',
+      value: +(prof.peakBytes / 2 ** 20).toFixed(0),
+      unit: 'MiB',
+      note: 'tf.profile peakBytes',
+    });
+    const ms = await timeIt(() => trainStep(seg, x, labels), { warmup: 0, reps });
+    const s = ms / 1000;
+    const gflop = (3 * forwardFlops(seg.model, 2)) / 1e9;
+    rows.push({ case: 'r50-d8 train step 256x256 b2 (wasm)', value: +s.toFixed(2), unit: 's' });
+    rows.push({
+      case: 'r50-d8 train step 256x256 b2 (wasm) throughput',
+      value: +(gflop / s).toFixed(1),
+      unit: 'GFLOP/s',
+      note: `~${gflop.toFixed(1)} GFLOP per step (3x forward)`,
     });
     rows.push({
-      case: 'r50-d8 train step wasm / PyTorch',
-      value: +(s / torch.train).toFixed(2),
-      unit: 'x',
-      goal: '<= 5',
+      case: 'r50-d8 train step process max RSS (wasm)',
+      value: +(process.resourceUsage().maxRSS / 1024).toFixed(0),
+      unit: 'MiB',
     });
+  } finally {
+    tf.dispose([x, labels]);
+    seg.dispose();
+    if (torch.train != null) {
+      rows.push({
+        case: 'r50-d8 train step 256x256 b2 (PyTorch CPU)',
+        value: +torch.train.toFixed(2),
+        unit: 's',
+        note: `torch ${torch.version}, ${torch.threads} threads, peak RSS ${torch.train_max_rss_mib} MiB`,
+      });
+      const wasm = rows.find((r) => r.case === 'r50-d8 train step 256x256 b2 (wasm)');
+      if (wasm) {
+        rows.push({
+          case: 'r50-d8 train step wasm / PyTorch',
+          value: +(wasm.value / torch.train).toFixed(2),
+          unit: 'x',
+          goal: '<= 5',
+        });
+      }
+    }
   }
-  tf.dispose([x, labels]);
-  seg.dispose();
-}
-
-writeBenchResult({
-  pkg: 'heads',
-  name:
-    cases.join('-') === 'demo,infer,train'.replace(/,/g, '-')
-      ? 'deeplab'
-      : `deeplab-${cases.join('-')}`,
-  rows,
 });

@@ -11,6 +11,8 @@ Run from the repo root with Debian's python3-torch 1.13:
      num_batches_tracked as I64, which importers must ignore),
    - src/fixtures/golden-{128,65}.safetensors: input, backbone features feat.0..3, decode-head
      logits at stride 4 (decode_logits), those resized to the input (seg_logits), aux logits.
+3. Writes ../../backbones/src/fixtures/resnet18-v1d-w16.safetensors: a ResNet-18 v1d at width
+   1/16 (avg-pool shortcuts) with golden features on a 37x37 input.
 Safetensors is written by hand (8-byte LE header length, JSON header, raw data) so no extra
 Python package is needed.
 """
@@ -24,7 +26,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ref_model import EncoderDecoder, count  # noqa: E402
+from ref_model import EncoderDecoder, ResNet, count  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, '..', 'src', 'fixtures')
@@ -114,5 +116,26 @@ def main():
         write_safetensors(os.path.join(FIXTURES, f'golden-{size}.safetensors'), out)
 
 
+def backbone_golden():
+    """ResNet-18 v1d (deep stem + avg-pool shortcut) at width 1/16, output stride 32, on a 37x37
+    input: odd sizes exercise the shortcut's AvgPool2d(ceil_mode=True, count_include_pad=False).
+    One file: the backbone state dict under mmseg backbone names plus golden.input/feat.i."""
+    torch.manual_seed(1)
+    m = ResNet(18, stem_channels=4, base_channels=4, strides=(1, 2, 2, 2), dilations=(1, 1, 1, 1),
+               deep_stem=True, avg_down=True, contract_dilation=False)
+    init_weights(m)
+    m.eval()
+    out = dict(m.state_dict())
+    x = torch.randn(1, 3, 37, 37, generator=torch.Generator().manual_seed(3))
+    out['golden.input'] = x
+    for i, f in enumerate(m(x)):
+        out[f'golden.feat.{i}'] = f
+        print(f'resnet18-v1d: feat.{i} {tuple(f.shape)} mean|x|={f.abs().mean():.4f}')
+    bb = os.path.join(HERE, '..', '..', 'backbones', 'src', 'fixtures')
+    os.makedirs(bb, exist_ok=True)
+    write_safetensors(os.path.join(bb, 'resnet18-v1d-w16.safetensors'), out)
+
+
 if __name__ == '__main__':
     main()
+    backbone_golden()
