@@ -24,11 +24,8 @@ export async function setupBackend(options: {
       allowed: BACKEND_NAMES,
     }) ?? 'auto';
   const report = await initTrainerBackend({ backend });
-  const tried = report.candidates
-    .filter((c) => !c.available)
-    .map((c) => `${c.name}: ${c.reason}`)
-    .join('; ');
-  options.out(`backend: ${report.chosen}${tried ? ` (unavailable: ${tried})` : ''}`);
+  const chosen = report.candidates.find((c) => c.name === report.chosen);
+  options.out(`backend: ${report.chosen}${chosen ? ` (${chosen.reason})` : ''}`);
   return report.chosen;
 }
 
