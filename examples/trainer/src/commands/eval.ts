@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATASET_LAYOUTS } from '@facepar/celebamask-data';
 import { createSegmentor } from '@facepar/heads';
-import { choiceFlag, parseFlags, requireFlag, shardFlag } from '../args.js';
+import { choiceFlag, intFlag, parseFlags, requireFlag, shardFlag } from '../args.js';
 import type { TrainConfig } from '../configs/types.js';
-import { openSplit, readSamples } from '../data/load-samples.js';
+import { holdOut, openSplit, readSamples } from '../data/load-samples.js';
 import { writeFileAtomic } from '../run/atomic-write.js';
 import { loadCheckpoint, readCheckpointPointers } from '../run/checkpoint.js';
 import { importModelWeights } from '../train/model-weights.js';
@@ -26,6 +26,8 @@ Flags:
   --data DIR         dataset root
   --layout L         auto (default) | ${DATASET_LAYOUTS.join(' | ')}
   --split NAME       split folder (default val)
+  --holdout N        evaluate only the last N samples of the split by id (the part that
+                     'facepar train --holdout N' kept out of training)
   --flip-tta         average with the mirrored image (left/right classes swapped)
   --shard i/n        evaluate items i, i+n, i+2n, ... (sorted by id)
   --json FILE        write the summary and the confusion matrix to FILE
@@ -64,6 +66,7 @@ async function runEval(options: {
       split: { type: 'string' },
       'flip-tta': { type: 'boolean' },
       shard: { type: 'string' },
+      holdout: { type: 'string' },
       json: { type: 'string' },
       'save-pred': { type: 'string' },
       format: { type: 'string' },
@@ -97,6 +100,7 @@ async function runEval(options: {
       allowed: ['text', 'markdown'] as const,
     }) ?? 'text';
   const shard = shardFlag({ command: NAME, value: values.shard });
+  const holdout = intFlag({ command: NAME, flag: 'holdout', value: values.holdout });
   requireDir({ command: NAME, flag: 'data', path: data, hint: 'pass a dataset root' });
   const which = readCheckpointPointers({ workDir: ckptPath }).best ? 'best' : 'latest';
   const checkpoint = loadCheckpoint<{ config: TrainConfig }>({ path: ckptPath, which });
@@ -110,8 +114,9 @@ async function runEval(options: {
       entries: readCheckpointTensors({ checkpoint, file: 'weights.safetensors' }),
       source: join(checkpoint.dir, 'weights.safetensors'),
     });
+    const split = await openSplit({ root: data, layout, split: values.split ?? 'val' });
     const samples = await readSamples({
-      dataset: await openSplit({ root: data, layout, split: values.split ?? 'val' }),
+      dataset: holdout === undefined ? split : holdOut({ dataset: split, count: holdout }).val,
       shard,
     });
     out(
@@ -141,6 +146,7 @@ async function runEval(options: {
           data,
           split: values.split ?? 'val',
           shard,
+          holdout: holdout ?? null,
           flipTta: values['flip-tta'] === true,
           mIoU: report.mIoU,
           meanF1: report.meanF1,

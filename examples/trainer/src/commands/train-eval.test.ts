@@ -130,6 +130,15 @@ describe('facepar eval', () => {
       .reduce((x, y) => x + y, 0);
     expect(total).toBe(5 * 64 * 64);
     expect(load('a').shard).toEqual({ index: 0, count: 2 });
+    // --holdout scores only the last N samples of a split
+    expect(
+      await evalCmd.run([...args, '--split', 'train', '--holdout', '2', '--json', json('h')]),
+    ).toBe(0);
+    const held = load('h')
+      .confusionMatrix.matrix.flat()
+      .reduce((x: number, y: number) => x + y, 0);
+    expect(held).toBe(2 * 64 * 64);
+    expect(load('h').holdout).toBe(2);
     await expect(evalCmd.run(['--checkpoint', join(root, 'none'), '--data', data])).rejects.toThrow(
       /checkpoint path .*none' does not exist/,
     );
