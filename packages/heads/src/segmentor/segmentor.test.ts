@@ -47,6 +47,16 @@ describe('segmentor registry', () => {
 });
 
 describe('createSegmentor', () => {
+  it('builds the full deeplabv3plus_r50-d8 whose weights count 43,589,878 by part (about 5 s)', () => {
+    const seg = createSegmentor({ model: 'deeplabv3plus_r50-d8' });
+    expect(countModelParamsByPart(seg.model)).toEqual({
+      backbone: 23_527_264,
+      decode_head: 17_697_923,
+      auxiliary_head: 2_364_691,
+    });
+    seg.dispose();
+  });
+
   it('builds the demo preset: outputs at stride 4 (decode) and 16 (aux), counts match the model', () => {
     const seg = createSegmentor({
       model: 'deeplabv3plus_r18-d16-thin',
