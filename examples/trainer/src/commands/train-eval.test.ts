@@ -139,6 +139,39 @@ describe('facepar eval', () => {
       .reduce((x: number, y: number) => x + y, 0);
     expect(held).toBe(2 * 64 * 64);
     expect(load('h').holdout).toBe(2);
+    // --load-from starts a new run from the trained weights (strict state-dict load)
+    const ckptWeights = join(workDir, 'checkpoints', 'iter_000002', 'weights.safetensors');
+    const again = join(root, 'again');
+    expect(
+      await train.run([
+        '--config',
+        'demo',
+        '--data',
+        data,
+        '--backend',
+        'wasm',
+        '--work-dir',
+        again,
+        '--iters',
+        '1',
+        '--crop',
+        '48',
+        '--batch',
+        '2',
+        '--load-from',
+        ckptWeights,
+      ]),
+    ).toBe(0);
+    await expect(
+      train.run([
+        '--config',
+        'demo',
+        '--data',
+        data,
+        '--load-from',
+        join(root, 'missing.safetensors'),
+      ]),
+    ).rejects.toThrow(/--load-from '.*missing\.safetensors' does not exist/);
     await expect(evalCmd.run(['--checkpoint', join(root, 'none'), '--data', data])).rejects.toThrow(
       /checkpoint path .*none' does not exist/,
     );

@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATASET_LAYOUTS } from '@facepar/celebamask-data';
+import { type TensorEntry, readSafetensors } from '@facepar/core';
 import { UsageError, choiceFlag, intFlag, parseFlags, requireFlag } from '../args.js';
 import { applyConfigOverrides, getTrainConfig, listTrainConfigs } from '../configs/index.js';
 import type { TrainConfig } from '../configs/types.js';
@@ -37,6 +38,8 @@ Flags:
   --crop N           override the square crop size (the resize scale follows)
   --eval-every N     override the evaluation period (0 = only at the end)
   --log-every N      override the logging period
+  --load-from FILE   start from a state dict (.safetensors, PyTorch names; e.g. a
+                     checkpoint's weights.safetensors) instead of the seeded init
   --resume           continue the run in --work-dir from its latest checkpoint`;
 
 export interface TrainCommandOptions {
@@ -57,6 +60,15 @@ export function createTrainCommand(options: TrainCommandOptions = {}): Command {
 }
 
 export const trainCommand: Command = createTrainCommand();
+
+/** Reads a safetensors state dict; errors name the file. */
+function readStateDict(options: { path: string }): Map<string, TensorEntry> {
+  try {
+    return readSafetensors(new Uint8Array(readFileSync(options.path))).tensors;
+  } catch (error) {
+    throw new Error(`${NAME}: --load-from ${options.path}: ${(error as Error).message}`);
+  }
+}
 
 /** Training split and in-memory evaluation samples for a config from the flags. */
 async function loadTrainData(options: {
@@ -128,6 +140,7 @@ async function runTrain(options: {
       crop: { type: 'string' },
       'eval-every': { type: 'string' },
       'log-every': { type: 'string' },
+      'load-from': { type: 'string' },
       resume: { type: 'boolean' },
     },
   });
@@ -196,6 +209,17 @@ async function runTrain(options: {
       hint: "pass a dataset root, or 'synthetic'",
     });
   }
+  const loadFrom = values['load-from'];
+  if (loadFrom !== undefined && !existsSync(loadFrom)) {
+    throw new UsageError(
+      `${NAME}: --load-from '${loadFrom}' does not exist (pass a .safetensors state dict)`,
+    );
+  }
+  if (loadFrom !== undefined && resume) {
+    throw new UsageError(
+      `${NAME}: --load-from and --resume exclude each other (resume restores the run's own weights)`,
+    );
+  }
   await setupBackend({ command: NAME, value: values.backend, out });
   const { train, val } = await loadTrainData({
     config,
@@ -223,6 +247,7 @@ async function runTrain(options: {
         signal,
         stream: options.stream,
         workers: options.workers,
+        initWeights: loadFrom === undefined ? undefined : readStateDict({ path: loadFrom }),
       }),
   });
   try {

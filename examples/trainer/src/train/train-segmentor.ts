@@ -1,4 +1,4 @@
-import { Dropout2d, createSgd, polyLr } from '@facepar/core';
+import { Dropout2d, type TensorEntry, createSgd, polyLr } from '@facepar/core';
 import { createSegmentor, getSegmentorSpec } from '@facepar/heads';
 import {
   CELEBAMASK_CLASS_NAMES,
@@ -12,6 +12,7 @@ import { LoaderBatches } from '../data/loader-batches.js';
 import type { Sample } from '../data/samples.js';
 import { writeFileAtomic } from '../run/atomic-write.js';
 import { evaluateSamples } from './evaluate.js';
+import { importModelWeights } from './model-weights.js';
 import { createSegmentorLoss } from './segmentor-loss.js';
 import { type EvalSummary, type TrainResult, runTrainLoop } from './train-loop.js';
 
@@ -29,6 +30,13 @@ export interface TrainSegmentorOptions {
   resume?: boolean;
   signal?: AbortSignal;
   stream?: { write(s: string): unknown; isTTY?: boolean };
+  /** Called after each completed iteration. */
+  onIteration?: (info: { iter: number; loss: number }) => void;
+  /**
+   * Start from these weights (a PyTorch-named state dict, e.g. a pretrained checkpoint's
+   * `weights.safetensors`; mmseg `load_from`) instead of the seeded initialisation.
+   */
+  initWeights?: Map<string, TensorEntry>;
 }
 
 /** The config's mmseg training pipeline over a dataset, through the data package's loader. */
@@ -114,6 +122,13 @@ export async function trainSegmentor(
     numClasses: config.numClasses,
     seed: config.seed,
   });
+  if (options.initWeights && !options.resume) {
+    importModelWeights({
+      model: segmentor.model,
+      entries: options.initWeights,
+      source: 'initWeights',
+    });
+  }
   const optimizer = createSgd({
     lr: config.optimizer.lr,
     momentum: config.optimizer.momentum,
@@ -161,6 +176,7 @@ export async function trainSegmentor(
       signal: options.signal,
       stream: options.stream,
       beforeIteration: ({ iter }) => seedDropout(segmentor.model, iter),
+      onIteration: options.onIteration,
     });
     await batches.close();
     return { ...result, model: segmentor.model, dispose };
