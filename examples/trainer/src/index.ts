@@ -22,3 +22,45 @@ export type {
 } from './run/checkpoint.js';
 export { Progress, formatDuration, formatProgressLine } from './run/progress.js';
 export { renderCurves, curvesSpec } from './run/curves.js';
+export {
+  TRAIN_CONFIGS,
+  applyConfigOverrides,
+  getTrainConfig,
+  listTrainConfigs,
+} from './configs/index.js';
+export type {
+  TrainConfig,
+  TrainConfigOverrides,
+  TrainDataConfig,
+  TrainLossConfig,
+} from './configs/types.js';
+export {
+  DEFAULT_TRAIN_LOOP_OPTIONS,
+  NonFiniteLossError,
+  readCheckpointTensors,
+  runTrainLoop,
+} from './train/train-loop.js';
+export type {
+  Batch,
+  BatchSource,
+  ComputeLoss,
+  EvalSummary,
+  LossParts,
+  StopReason,
+  TrainLoopOptions,
+  TrainResult,
+} from './train/train-loop.js';
+export {
+  createBatches,
+  evaluateModel,
+  probeIterationSeconds,
+  trainSegmentor,
+} from './train/train-segmentor.js';
+export type { TrainDataset, TrainSegmentorOptions } from './train/train-segmentor.js';
+export { createSegmentorLoss } from './train/segmentor-loss.js';
+export { BACKEND_NAMES, initTrainerBackend } from './train/backend.js';
+export type { BackendName } from './train/backend.js';
+export { holdOut, openSplit, readSamples } from './data/load-samples.js';
+export type { SplitDataset } from './data/load-samples.js';
+export { LoaderBatches } from './data/loader-batches.js';
+export type { Sample } from './data/samples.js';
