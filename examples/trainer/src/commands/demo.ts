@@ -33,10 +33,11 @@ export const DEFAULT_DEMO_OPTIONS = {
 
 const USAGE = `Usage: facepar demo [flags]
 
-The README's main job on embedded data: synthesises ${DEFAULT_DEMO_OPTIONS.train} training and ${DEFAULT_DEMO_OPTIONS.val} validation faces
-(${DEFAULT_DEMO_OPTIONS.size} px, CelebAMask-HQ classes), trains the 'demo' config on the best available backend,
-evaluates, and writes a run folder: log.jsonl, curves.svg/png, checkpoints/, metrics.txt/md/json
-(per-class table), predictions/ (coloured masks). About 10 minutes on a 2-core CPU (wasm).
+The README's main job on embedded data: writes ${DEFAULT_DEMO_OPTIONS.train} training and ${DEFAULT_DEMO_OPTIONS.val} validation synthetic
+faces (${DEFAULT_DEMO_OPTIONS.size} px, CelebAMask-HQ classes) to <work-dir>/data, trains the 'demo' config on the best
+available backend within a time budget, evaluates, and writes the run folder: log.jsonl,
+curves.svg/png, checkpoints/, metrics.txt/md/json (per-class table), predictions/ (coloured
+masks). About 6-9 minutes on a 2-core CPU (wasm).
 
 Flags:
   --work-dir DIR   run folder (default runs/demo-<timestamp>)
