@@ -11,7 +11,9 @@ Run from the repo root with Debian's python3-torch 1.13:
      num_batches_tracked as I64, which importers must ignore),
    - src/fixtures/golden-{128,65}.safetensors: input, backbone features feat.0..3, decode-head
      logits at stride 4 (decode_logits), those resized to the input (seg_logits), aux logits.
-3. Writes ../../backbones/src/fixtures/resnet18-v1d-w16.safetensors: a ResNet-18 v1d at width
+3. Writes src/fixtures/train-step-65.safetensors: training-mode loss and BN running statistics,
+   eval-mode loss and selected gradients of the same model (dropout off), batch 2 at 65x65.
+4. Writes ../../backbones/src/fixtures/resnet18-v1d-w16.safetensors: a ResNet-18 v1d at width
    1/16 (avg-pool shortcuts) with golden features on a 37x37 input.
 Safetensors is written by hand (8-byte LE header length, JSON header, raw data) so no extra
 Python package is needed.
@@ -136,6 +138,88 @@ def backbone_golden():
     write_safetensors(os.path.join(bb, 'resnet18-v1d-w16.safetensors'), out)
 
 
+GRAD_KEYS = [
+    'backbone.stem.0.weight',
+    'backbone.layer1.0.bn1.weight',
+    'backbone.layer4.2.conv2.weight',
+    'backbone.layer4.2.conv3.weight',
+    'backbone.layer4.2.bn3.weight',
+    'decode_head.image_pool.1.conv.weight',
+    'decode_head.aspp_modules.0.conv.weight',
+    'decode_head.aspp_modules.1.depthwise_conv.conv.weight',
+    'decode_head.aspp_modules.1.pointwise_conv.conv.weight',
+    'decode_head.aspp_modules.3.depthwise_conv.conv.weight',
+    'decode_head.bottleneck.conv.weight',
+    'decode_head.bottleneck.bn.weight',
+    'decode_head.c1_bottleneck.conv.weight',
+    'decode_head.sep_bottleneck.0.depthwise_conv.conv.weight',
+    'decode_head.sep_bottleneck.0.pointwise_conv.conv.weight',
+    'decode_head.sep_bottleneck.1.depthwise_conv.conv.weight',
+    'decode_head.sep_bottleneck.1.depthwise_conv.bn.weight',
+    'decode_head.sep_bottleneck.1.pointwise_conv.conv.weight',
+    'decode_head.sep_bottleneck.1.pointwise_conv.bn.weight',
+    'decode_head.conv_seg.weight',
+    'decode_head.conv_seg.bias',
+    'auxiliary_head.convs.0.conv.weight',
+]
+STAT_KEYS = [
+    'backbone.stem.1.running_mean',
+    'backbone.layer3.1.bn2.running_var',
+    'decode_head.image_pool.1.bn.running_mean',
+    'decode_head.image_pool.1.bn.running_var',
+]
+
+
+def grad_golden():
+    """Training-path fixture for the 1/16-width model, batch two 65x65 inputs, dropout off,
+    loss = CE(seg) + 0.4 CE(aux resized to the input):
+    - train mode (batch statistics): the loss and the BN running statistics after the forward
+      (momentum 0.1, unbiased variance);
+    - eval mode (running statistics): the loss and the gradients of GRAD_KEYS. Gradients through
+      training-mode BN are ill-conditioned in this random model (BN makes each conv output
+      invariant to its weight scale, so the gradient is a difference of large terms), so they
+      are compared with BN in eval mode; BN's own training gradient is tested in @facepar/core.
+    """
+    torch.set_grad_enabled(True)
+    g = torch.Generator().manual_seed(11)
+    x = torch.randn(2, 3, 65, 65, generator=g)
+    y = torch.randint(0, 8, (2, 65, 65), generator=g)
+    out = {'input': x, 'labels': y.to(torch.int64)}
+
+    def build():
+        torch.manual_seed(0)
+        model = EncoderDecoder(width=1 / 16, num_classes=8)
+        init_weights(model)
+        model.decode_head.dropout.p = 0.0
+        model.auxiliary_head.dropout.p = 0.0
+        return model
+
+    def loss_of(model):
+        _, _, seg, aux = model(x)
+        aux_up = torch.nn.functional.interpolate(aux, size=(65, 65), mode='bilinear',
+                                                 align_corners=False)
+        return (torch.nn.functional.cross_entropy(seg, y)
+                + 0.4 * torch.nn.functional.cross_entropy(aux_up, y))
+
+    model = build()
+    model.train()
+    out['train_loss'] = loss_of(model).detach().reshape(1)
+    buffers = dict(model.named_buffers())
+    for k in STAT_KEYS:
+        out[f'stat.{k}'] = buffers[k].clone()
+    model = build()
+    model.eval()
+    loss = loss_of(model)
+    loss.backward()
+    out['eval_loss'] = loss.detach().reshape(1)
+    params = dict(model.named_parameters())
+    for k in GRAD_KEYS:
+        out[f'grad.{k}'] = params[k].grad
+    print('train loss', float(out['train_loss']), 'eval loss', float(loss))
+    write_safetensors(os.path.join(FIXTURES, 'train-step-65.safetensors'), out)
+
+
 if __name__ == '__main__':
     main()
     backbone_golden()
+    grad_golden()
