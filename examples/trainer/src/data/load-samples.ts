@@ -5,7 +5,7 @@ import {
   readSample,
 } from '@facepar/celebamask-data';
 import type { Shard } from '../args.js';
-import { type Sample, cropRescaled } from './samples.js';
+import type { Sample } from './samples.js';
 
 /** A split's entries and read options (what the loader and `readSamples` need). */
 export type SplitDataset = Pick<Dataset, 'entries' | 'readOptions'>;
@@ -37,31 +37,6 @@ export function holdOut(options: { dataset: SplitDataset; count: number }): {
   return {
     train: { entries: dataset.entries.slice(0, n - count), readOptions: dataset.readOptions },
     val: { entries: dataset.entries.slice(n - count), readOptions: dataset.readOptions },
-  };
-}
-
-/** Downscales a sample (bilinear image, nearest labels) so its short side is `short`. */
-export function downscaleSample(options: { sample: Sample; short: number }): Sample {
-  const { sample, short } = options;
-  const scale = short / Math.min(sample.width, sample.height);
-  if (scale >= 1) return sample;
-  const width = Math.round(sample.width * scale);
-  const height = Math.round(sample.height * scale);
-  const { image, labels } = cropRescaled({
-    sample,
-    scale,
-    y0: 0,
-    x0: 0,
-    cropSize: [height, width],
-    flip: false,
-    ignoreIndex: 255,
-  });
-  return {
-    id: sample.id,
-    image: Uint8Array.from(image, (v) => Math.round(v)),
-    labels,
-    width,
-    height,
   };
 }
 

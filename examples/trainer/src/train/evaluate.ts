@@ -1,8 +1,9 @@
+import { evalTransform, rescaleSize } from '@facepar/celebamask-data';
 import { inferSegmentation, modelPredictor } from '@facepar/heads';
 import { type ConfusionMatrix, createConfusionMatrix } from '@facepar/metrics';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { type Sample, keepRatioScale, normalisedInput } from '../data/samples.js';
+import type { Sample } from '../data/samples.js';
 
 export interface PredictSampleOptions {
   model: tfl.LayersModel;
@@ -23,13 +24,14 @@ export interface PredictSampleOptions {
  */
 export function predictSample(options: PredictSampleOptions): Uint8Array {
   const { model, sample, resizeShort, resizeLong, mean, std, flipPairs } = options;
-  const scale = keepRatioScale({
+  // mmseg test pipeline: Resize(scale=(long, short), keep_ratio=True), then normalise
+  const size = rescaleSize({
     width: sample.width,
     height: sample.height,
-    short: resizeShort,
-    long: resizeLong,
+    scale: [resizeLong, resizeShort],
   });
-  const input = normalisedInput({ sample, scale, mean, std });
+  const t = evalTransform({ sample, size, mean, std });
+  const input = tf.tensor4d(t.image, [1, t.height, t.width, 3]);
   const pred = tf.tidy(() => {
     const probs = inferSegmentation({
       predict: modelPredictor(model),
