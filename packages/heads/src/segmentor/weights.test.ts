@@ -84,6 +84,25 @@ describe('backbone checkpoints', () => {
     seg.dispose();
   });
 
+  it('loads an mmcls classifier checkpoint (backbone.*, head.fc.*) into the backbone only', () => {
+    const mmcls = new Map([...fixture].filter(([k]) => k.startsWith('backbone.')));
+    mmcls.set('head.fc.weight', {
+      dtype: 'F32',
+      shape: [1000, 128],
+      data: new Float32Array(128000),
+    });
+    expect(detectCheckpointFormat(mmcls.keys())).toBe('mmcls');
+    const seg = createSegmentor({ model: spec16, numClasses: 8, seed: 3 });
+    const report = loadSegmentorWeights(seg, mmcls);
+    expect(report).toMatchObject({ format: 'mmcls', missing: [], unexpected: [], mismatched: [] });
+    expect(report.loaded).toHaveLength(
+      [...mmcls.keys()].filter(
+        (k) => k.startsWith('backbone.') && !k.endsWith('num_batches_tracked'),
+      ).length,
+    );
+    seg.dispose();
+  });
+
   it('loads torchvision ResNet names (conv1, bn1, downsample.0/1), dropping fc', () => {
     const base = getSegmentorSpec('deeplabv3plus_r18-d16-thin');
     const spec: SegmentorSpec = { ...base, backbone: { ...base.backbone, arch: 'resnet18-v1b' } };

@@ -8,10 +8,11 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { Segmentor } from './segmentor.js';
 
 /** Checkpoint naming schemes the importer maps by rule. */
-export type CheckpointFormat = 'mmseg' | 'mmseg-backbone' | 'torchvision';
+export type CheckpointFormat = 'mmseg' | 'mmseg-backbone' | 'mmcls' | 'torchvision';
 export const CHECKPOINT_FORMATS: readonly CheckpointFormat[] = [
   'mmseg',
   'mmseg-backbone',
+  'mmcls',
   'torchvision',
 ];
 
@@ -25,22 +26,27 @@ export interface LoadWeightsOptions {
 export const DEFAULT_LOAD_WEIGHTS_OPTIONS = { strict: true, format: 'auto' } as const;
 
 /**
- * Detects the naming scheme: mmseg `EncoderDecoder` keys start with `backbone.`/`decode_head.`;
+ * Detects the naming scheme: mmseg `EncoderDecoder` keys include `decode_head.`/
+ * `auxiliary_head.`; an mmcls image classifier has `backbone.*` with `neck.*`/`head.*`;
  * torchvision ResNets carry the `fc.` classifier; anything else is an mmseg backbone
  * checkpoint (`stem.*`/`conv1.*`, `layer*`).
  */
 export function detectCheckpointFormat(keys: Iterable<string>): CheckpointFormat {
   let torchvision = false;
+  let prefixed = false;
   for (const k of keys) {
-    if (/^(backbone|decode_head|auxiliary_head)\./.test(k)) return 'mmseg';
+    if (/^(decode_head|auxiliary_head)\./.test(k)) return 'mmseg';
+    if (k.startsWith('backbone.')) prefixed = true;
     if (k.startsWith('fc.')) torchvision = true;
   }
+  if (prefixed) return 'mmcls';
   return torchvision ? 'torchvision' : 'mmseg-backbone';
 }
 
 /**
  * Key renaming per format. Backbone-only formats get the `backbone.` prefix; torchvision's
- * `fc.*` classifier is dropped (mmseg ResNetV1b and torchvision share every other name).
+ * `fc.*` classifier is dropped (mmseg ResNetV1b and torchvision share every other name); an
+ * mmcls classifier keeps its `backbone.*` keys and drops `neck.*`/`head.*`.
  */
 export function checkpointRenamer(format: CheckpointFormat): (key: string) => string | null {
   switch (format) {
@@ -48,6 +54,8 @@ export function checkpointRenamer(format: CheckpointFormat): (key: string) => st
       return (k) => k;
     case 'mmseg-backbone':
       return (k) => `backbone.${k}`;
+    case 'mmcls':
+      return (k) => (k.startsWith('backbone.') ? k : null);
     case 'torchvision':
       return (k) => (k.startsWith('fc.') ? null : `backbone.${k}`);
     default:
