@@ -1,3 +1,4 @@
+import { polyLr } from '@facepar/core';
 import { CELEBAMASK_MINI_CPU_CONFIG } from './celebamask-mini-cpu.js';
 import { DEMO_CONFIG } from './demo.js';
 import { REPORT_CONFIG } from './report.js';
@@ -65,11 +66,13 @@ export function applyConfigOverrides(options: {
   return c;
 }
 
-/** mmseg `PolyLR` (by iteration). TODO(move to @facepar/core): use core's `polyLr` once it lands. */
+/** The config's mmseg `PolyLR` schedule (by iteration), built with core's `polyLr`. */
 export function polyLrAt(options: { config: TrainConfig }): (iter: number) => number {
   const { optimizer, schedule } = options.config;
-  return (iter) =>
-    (optimizer.lr - schedule.minLr) *
-      (1 - Math.min(iter, schedule.maxIters) / schedule.maxIters) ** schedule.power +
-    schedule.minLr;
+  return polyLr({
+    baseLr: optimizer.lr,
+    power: schedule.power,
+    minLr: schedule.minLr,
+    maxIters: schedule.maxIters,
+  });
 }

@@ -1,4 +1,4 @@
-import { Dropout2d, type TensorEntry, createSgd, polyLr } from '@facepar/core';
+import { Dropout2d, type TensorEntry, createSgd } from '@facepar/core';
 import { createSegmentor, getSegmentorSpec } from '@facepar/heads';
 import {
   CELEBAMASK_CLASS_NAMES,
@@ -7,6 +7,7 @@ import {
 } from '@facepar/metrics';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { TrainConfig } from '../configs/types.js';
+import { polyLrAt } from '../configs/index.js';
 import type { SplitDataset } from '../data/load-samples.js';
 import { LoaderBatches } from '../data/loader-batches.js';
 import type { Sample } from '../data/samples.js';
@@ -148,12 +149,7 @@ export async function trainSegmentor(
       model: segmentor.model,
       computeLoss: createSegmentorLoss({ config, numAuxHeads: segmentor.auxiliaryHeads.length }),
       optimizer,
-      lrAt: polyLr({
-        baseLr: config.optimizer.lr,
-        power: config.schedule.power,
-        minLr: config.schedule.minLr,
-        maxIters: config.schedule.maxIters,
-      }),
+      lrAt: polyLrAt({ config }),
       batches,
       maxIters: config.schedule.maxIters,
       workDir,
