@@ -68,14 +68,10 @@ export function createBatches(options: {
   });
 }
 
-/**
- * Dropout2d draws its masks from `seed + callCount`; setting the count from the iteration
- * makes the masks a function of the iteration, so a resumed run draws the same ones.
- * TODO(move to @facepar/core): a public way to set Dropout2d's step.
- */
+/** Dropout masks become a function of the iteration, so a resumed run draws the same ones. */
 function seedDropout(model: tfl.LayersModel, iter: number): void {
   for (const layer of model.layers) {
-    if (layer instanceof Dropout2d) (layer as unknown as { calls: number }).calls = iter;
+    if (layer instanceof Dropout2d) layer.step = iter;
   }
 }
 

@@ -41,6 +41,24 @@ describe('Dropout2d', () => {
     tf.dispose([x, y]);
   });
 
+  it('draws call k with seed + step, and setting step replays a mask', () => {
+    const layer = new Dropout2d({ name: 'd', rate: 0.5, seed: 7 });
+    const x = tf.ones([2, 1, 1, 32]);
+    const masks = [0, 1, 2].map(() => {
+      const y = layer.apply(x, { training: true }) as tf.Tensor;
+      const v = Array.from(y.dataSync());
+      y.dispose();
+      return v;
+    });
+    expect(layer.step).toBe(3);
+    expect(masks[0]).not.toEqual(masks[1]);
+    layer.step = 1;
+    const again = layer.apply(x, { training: true }) as tf.Tensor;
+    expect(Array.from(again.dataSync())).toEqual(masks[1]);
+    expect(layer.step).toBe(2);
+    tf.dispose([x, again]);
+  });
+
   it('validates rate and round-trips config', () => {
     expect(() => new Dropout2d({ name: 'd', rate: 1 })).toThrow(
       /rate must be a number in \[0, 1\), got 1/,

@@ -26,7 +26,11 @@ export class Dropout2d extends tfl.layers.Layer {
   static className = 'Dropout2d';
   readonly rate: number;
   readonly seed: number | undefined;
-  private calls = 0;
+  /**
+   * Training calls so far: call k draws its mask with seed `seed + step`. A trainer sets it
+   * from the iteration so that a resumed run draws the same masks.
+   */
+  step = 0;
 
   constructor(args: Dropout2dArgs) {
     super(args);
@@ -44,7 +48,7 @@ export class Dropout2d extends tfl.layers.Layer {
       const x = oneTensor(inputs, this.name);
       if (kwargs?.training !== true || this.rate === 0) return tf.clone(x);
       const keep = 1 - this.rate;
-      const seed = this.seed == null ? undefined : this.seed + this.calls++;
+      const seed = this.seed == null ? undefined : this.seed + this.step++;
       const u = tf.randomUniform([x.shape[0]!, 1, 1, x.shape[3]!], 0, 1, 'float32', seed);
       const mask = tf.div(tf.floor(tf.add(u, keep)), keep);
       return tf.mul(x, mask);
