@@ -45,6 +45,7 @@ export {
   FACEPAR_SERIALIZATION_PACKAGE,
 } from './layers/register-layers.js';
 export type { Initializer, IntPair, LayerArgs } from './layers/common.js';
+export { tfjsSeed } from './layers/common.js';
 export {
   Conv2d,
   DEFAULT_CONV2D_ARGS,

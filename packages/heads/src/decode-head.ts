@@ -1,5 +1,5 @@
 import type { FeatureInfo } from '@facepar/backbones';
-import { Conv2d, Dropout2d } from '@facepar/core';
+import { Conv2d, Dropout2d, tfjsSeed } from '@facepar/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 export type ST = tfl.SymbolicTensor;
@@ -142,7 +142,7 @@ export function clsSeg(
     filters: o.numClasses,
     kernelSize: 1,
     useBias: true,
-    kernelInitializer: tfl.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: o.seed }),
+    kernelInitializer: tfl.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: tfjsSeed(o.seed) }),
     biasInitializer: tfl.initializers.zeros(),
   }).apply(y) as ST;
 }

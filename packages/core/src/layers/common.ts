@@ -81,7 +81,20 @@ export function deserializeInitializer(value: unknown): Initializer | undefined 
  * (not truncated) normal with std sqrt(2 / fan_out), fan_out as PyTorch computes it.
  */
 export function kaimingNormalFanOut(fanOut: number, seed?: number): Initializer {
-  return tfl.initializers.randomNormal({ mean: 0, stddev: Math.sqrt(2 / fanOut), seed });
+  return tfl.initializers.randomNormal({
+    mean: 0,
+    stddev: Math.sqrt(2 / fanOut),
+    seed: tfjsSeed(seed),
+  });
+}
+
+/**
+ * The seed to hand to a tfjs random op or initializer. tfjs draws from `seed ? seed :
+ * Math.random()`, so a seed of 0 silently means "unseeded"; 0 maps to a distinct non-zero
+ * seed, every other value passes through.
+ */
+export function tfjsSeed(seed: number | undefined): number | undefined {
+  return seed === 0 ? 0.5 : seed;
 }
 
 interface EngineState {

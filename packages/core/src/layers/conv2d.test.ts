@@ -131,3 +131,19 @@ describe('Conv2d', () => {
     ).toThrow(/stride \[2,2\] and dilation \[2,2\]/);
   });
 });
+
+describe('Conv2d seeds', () => {
+  // tfjs reads a seed of 0 as "unseeded"; tfjsSeed must make seed 0 reproducible too.
+  it.each([0, 1, 7])('seed %i gives the same kernel twice and differs from seed + 1', (seed) => {
+    const kernel = (s: number) => {
+      const layer = new Conv2d({ name: 'c', filters: 4, kernelSize: 3, seed: s });
+      layer.build([1, 5, 5, 2]);
+      const v = Array.from(layer.getWeights()[0]!.dataSync());
+      free(layer);
+      return v;
+    };
+    const a = kernel(seed);
+    expect(kernel(seed)).toEqual(a);
+    expect(kernel(seed + 1)).not.toEqual(a);
+  });
+});

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { type Kwargs, type LayerArgs, nhwcShape, oneTensor } from './common.js';
+import { type Kwargs, type LayerArgs, nhwcShape, oneTensor, tfjsSeed } from './common.js';
 
 export interface Dropout2dArgs extends LayerArgs {
   /** Probability of zeroing a whole channel of one sample, in [0, 1). */
@@ -48,7 +48,7 @@ export class Dropout2d extends tfl.layers.Layer {
       const x = oneTensor(inputs, this.name);
       if (kwargs?.training !== true || this.rate === 0) return tf.clone(x);
       const keep = 1 - this.rate;
-      const seed = this.seed == null ? undefined : this.seed + this.step++;
+      const seed = this.seed == null ? undefined : tfjsSeed(this.seed + this.step++);
       const u = tf.randomUniform([x.shape[0]!, 1, 1, x.shape[3]!], 0, 1, 'float32', seed);
       const mask = tf.div(tf.floor(tf.add(u, keep)), keep);
       return tf.mul(x, mask);
