@@ -5,7 +5,5 @@ export default defineConfig({
     projects: ['packages/*', 'examples/*'],
     // tfjs tests are CPU-heavy; two workers match the 2-core CI machine.
     maxWorkers: 2,
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
   },
 });

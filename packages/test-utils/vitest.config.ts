@@ -1,11 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { packageProject } from '../../vitest.shared';
 
-export default defineProject({
-  resolve: { conditions: ['facepar-source'] },
-  ssr: { resolve: { conditions: ['facepar-source'] } },
-  test: {
-    name: '@facepar/test-utils',
-    environment: 'node',
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-  },
-});
+export default packageProject('@facepar/test-utils');

@@ -142,7 +142,11 @@ export function clsSeg(
     filters: o.numClasses,
     kernelSize: 1,
     useBias: true,
-    kernelInitializer: tfl.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: tfjsSeed(o.seed) }),
+    kernelInitializer: tfl.initializers.randomNormal({
+      mean: 0,
+      stddev: 0.01,
+      seed: tfjsSeed(o.seed),
+    }),
     biasInitializer: tfl.initializers.zeros(),
   }).apply(y) as ST;
 }
