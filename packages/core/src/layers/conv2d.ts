@@ -13,6 +13,7 @@ import {
   serializeInitializer,
   toPair,
 } from './common.js';
+import { reachableConvTaps } from '../ops/conv-taps.js';
 
 export interface Conv2dArgs extends LayerArgs {
   /** Output channels. */
@@ -146,20 +147,15 @@ export class Conv2d extends tfl.layers.Layer {
     return tf.tidy(() => {
       this.invokeCallHook(inputs, kwargs);
       const x = oneTensor(inputs, this.name) as tf.Tensor4D;
-      const [ph, pw] = this.padding;
-      let y = tf.conv2d(
-        x,
-        this.kernel!.read() as tf.Tensor4D,
-        this.stride,
-        [
-          [0, 0],
-          [ph, ph],
-          [pw, pw],
-          [0, 0],
-        ],
-        'NHWC',
-        this.dilation,
-      );
+      // Taps that only ever read padding are dropped (exact; see cropConvTaps).
+      const c = reachableConvTaps(this.kernel!.read() as tf.Tensor4D, {
+        inSize: [x.shape[1], x.shape[2]],
+        kernelSize: this.kernelSize,
+        stride: this.stride,
+        padding: this.padding,
+        dilation: this.dilation,
+      });
+      let y = tf.conv2d(x, c.kernel, this.stride, c.pad, 'NHWC', c.dilation);
       if (this.bias != null) y = tf.add(y, this.bias.read());
       return y;
     });

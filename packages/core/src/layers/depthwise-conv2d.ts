@@ -12,6 +12,7 @@ import {
   oneTensor,
   serializeInitializer,
 } from './common.js';
+import { reachableConvTaps } from '../ops/conv-taps.js';
 import { resolveConvGeometry } from './conv2d.js';
 
 export interface DepthwiseConv2dArgs extends LayerArgs {
@@ -133,20 +134,15 @@ export class DepthwiseConv2d extends tfl.layers.Layer {
     return tf.tidy(() => {
       this.invokeCallHook(inputs, kwargs);
       const x = oneTensor(inputs, this.name) as tf.Tensor4D;
-      const [ph, pw] = this.padding;
-      let y = tf.depthwiseConv2d(
-        x,
-        this.kernel!.read() as tf.Tensor4D,
-        this.stride,
-        [
-          [0, 0],
-          [ph, ph],
-          [pw, pw],
-          [0, 0],
-        ],
-        'NHWC',
-        this.dilation,
-      );
+      // Taps that only ever read padding are dropped (exact; see cropConvTaps).
+      const c = reachableConvTaps(this.kernel!.read() as tf.Tensor4D, {
+        inSize: [x.shape[1], x.shape[2]],
+        kernelSize: this.kernelSize,
+        stride: this.stride,
+        padding: this.padding,
+        dilation: this.dilation,
+      });
+      let y = tf.depthwiseConv2d(x, c.kernel, this.stride, c.pad, 'NHWC', c.dilation);
       if (this.bias != null) y = tf.add(y, this.bias.read());
       return y;
     });
