@@ -42,6 +42,55 @@ export function resolveBatchNorm2dArgs(args: BatchNorm2dArgs): ResolvedBatchNorm
  * the unbiased variance; eval (or `normEval`) uses the running statistics. Weights: `gamma`,
  * `beta` (trainable), `moving_mean`, `moving_variance` (not trainable).
  */
+/**
+ * Training-mode batch norm over N, H, W (biased batch variance), with the analytic gradient.
+ * Keeps only x, mean, 1/std and gamma for the backward pass: `tf.moments` + `tf.batchNorm` tape
+ * two more activation-sized tensors per layer (x − mean and its square), which dominated the
+ * memory of a ResNet training step. `onMoments` receives the batch mean and biased variance
+ * (for running statistics); they are disposed afterwards.
+ */
+function batchNormTraining(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+  onMoments: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+): tf.Tensor4D {
+  const count = x.shape[0] * x.shape[1] * x.shape[2];
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, g, b] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+    const save = args[3] as tf.GradSaveFunc;
+    const { mean, variance } = tf.moments(xIn, [0, 1, 2]) as {
+      mean: tf.Tensor1D;
+      variance: tf.Tensor1D;
+    };
+    onMoments(mean, variance);
+    const invStd = tf.rsqrt(tf.add(variance, eps));
+    save([xIn, mean, invStd, g]);
+    const value = tf.batchNorm(xIn, mean, variance, b, g, eps);
+    tf.dispose([mean, variance]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const d = dy as tf.Tensor4D;
+          const [xs, m, r, gm] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+          const xc = tf.sub(xs, m);
+          const dBeta = tf.sum(d, [0, 1, 2]);
+          // dgamma = Σ dy·x̂ with x̂ = (x − mean)·r
+          const dGamma = tf.mul(tf.sum(tf.mul(d, xc), [0, 1, 2]), r);
+          // dx = γr·(dy − Σdy/N − x̂·Σ(dy·x̂)/N) = k1·dy + k2·(x − mean) + k3, per channel k
+          const k1 = tf.mul(gm, r);
+          const k2 = tf.mul(tf.mul(k1, r), tf.div(tf.neg(dGamma), count));
+          const k3 = tf.mul(k1, tf.div(tf.neg(dBeta), count));
+          const dx = tf.add(tf.add(tf.mul(d, k1), tf.mul(xc, k2)), k3);
+          return [dx, dGamma, dBeta];
+        }),
+    };
+  });
+  return f(x, gamma, beta) as tf.Tensor4D;
+}
+
 export class BatchNorm2d extends tfl.layers.Layer {
   static className = 'BatchNorm2d';
   readonly eps: number;
@@ -101,10 +150,9 @@ export class BatchNorm2d extends tfl.layers.Layer {
           `layer ${this.name}: training needs more than 1 value per channel, got input shape [${x.shape.join(', ')}]`,
         );
       }
-      const { mean, variance } = tf.moments(x, [0, 1, 2]);
-      const y = tf.batchNorm(x, mean, variance, beta, gamma, this.eps);
-      withoutTape(() => this.updateRunningStats(mean, variance, count));
-      return y;
+      return batchNormTraining(x, gamma, beta, this.eps, (mean, variance) =>
+        withoutTape(() => this.updateRunningStats(mean, variance, count)),
+      );
     });
   }
 
