@@ -243,15 +243,12 @@ describe.each(TEST_BACKENDS)('cropped conv taps equal the full conv on %s', (bac
     kernel.assign(kernelInit);
     const x = tf.variable(tf.randomNormal([2, h, w, cin], 0, 1, 'float32', 3));
     const full = (): tf.Tensor4D => {
-      const args = [
-        x,
-        kernel as tf.Tensor4D,
-        c.stride,
-        torchPadding(c.padding),
-        'NHWC',
-        c.dilation,
-      ] as const;
-      return c.kind === 'conv' ? tf.conv2d(...args) : tf.depthwiseConv2d(...args);
+      const x4 = x as tf.Tensor4D;
+      const k4 = kernel as tf.Tensor as tf.Tensor4D;
+      const pad = torchPadding(c.padding);
+      return c.kind === 'conv'
+        ? tf.conv2d(x4, k4, c.stride, pad, 'NHWC', c.dilation)
+        : tf.depthwiseConv2d(x4, k4, c.stride, pad, 'NHWC', c.dilation);
     };
     const yFull = full();
     const r = tf.randomNormal(yFull.shape, 0, 1, 'float32', 5);
