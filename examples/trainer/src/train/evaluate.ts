@@ -1,8 +1,13 @@
 import { evalTransform, rescaleSize } from '@facepar/celebamask-data';
-import { inferSegmentation, modelPredictor } from '@facepar/heads';
-import { type ConfusionMatrix, createConfusionMatrix } from '@facepar/metrics';
+import { getSegmentorSpec, inferSegmentation, modelPredictor } from '@facepar/heads';
+import {
+  CELEBAMASK_FLIP_PAIRS,
+  type ConfusionMatrix,
+  createConfusionMatrix,
+} from '@facepar/metrics';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import type { TrainConfig } from '../configs/types.js';
 import type { Sample } from '../data/samples.js';
 
 export interface PredictSampleOptions {
@@ -66,4 +71,31 @@ export function evaluateSamples(options: EvaluateSamplesOptions): ConfusionMatri
     onPrediction?.({ sample, pred, index });
   });
   return cm;
+}
+
+/**
+ * `evaluateSamples` as a training config evaluates: its test scale, class count and ignore
+ * index, the model's mean/std, and the CelebAMask-HQ left/right pairs for flip TTA.
+ */
+export function evaluateWithConfig(options: {
+  model: tfl.LayersModel;
+  config: TrainConfig;
+  samples: readonly Sample[];
+  flipTta?: boolean;
+  onPrediction?: EvaluateSamplesOptions['onPrediction'];
+}): ConfusionMatrix {
+  const { model, config, samples, flipTta = false, onPrediction } = options;
+  const spec = getSegmentorSpec(config.model);
+  return evaluateSamples({
+    model,
+    samples,
+    numClasses: config.numClasses,
+    ignoreIndex: config.data.ignoreIndex,
+    resizeShort: config.data.resizeShort,
+    resizeLong: config.data.resizeLong,
+    mean: spec.mean,
+    std: spec.std,
+    flipPairs: flipTta ? CELEBAMASK_FLIP_PAIRS : null,
+    onPrediction,
+  });
 }

@@ -1,8 +1,6 @@
 import { join } from 'node:path';
-import { getSegmentorSpec } from '@facepar/heads';
 import {
   CELEBAMASK_CLASS_NAMES,
-  CELEBAMASK_FLIP_PAIRS,
   CELEBAMASK_PALETTE,
   type ConfusionMatrix,
   computePresetMetrics,
@@ -16,7 +14,7 @@ import type { Sample } from '../data/samples.js';
 import { writeFileAtomic } from '../run/atomic-write.js';
 import { renderCurves } from '../run/curves.js';
 import { readJsonl } from '../run/jsonl-log.js';
-import { evaluateSamples } from './evaluate.js';
+import { evaluateWithConfig } from './evaluate.js';
 
 export interface EvaluationReport {
   cm: ConfusionMatrix;
@@ -36,20 +34,7 @@ export function evaluateReport(options: {
   flipTta?: boolean;
   onPrediction?: (info: { sample: Sample; pred: Uint8Array; index: number }) => void;
 }): EvaluationReport {
-  const { model, config, samples, flipTta = false, onPrediction } = options;
-  const spec = getSegmentorSpec(config.model);
-  const cm = evaluateSamples({
-    model,
-    samples,
-    numClasses: config.numClasses,
-    ignoreIndex: config.data.ignoreIndex,
-    resizeShort: config.data.resizeShort,
-    resizeLong: config.data.resizeLong,
-    mean: spec.mean,
-    std: spec.std,
-    flipPairs: flipTta ? CELEBAMASK_FLIP_PAIRS : null,
-    onPrediction,
-  });
+  const cm = evaluateWithConfig(options);
   return reportFromMatrix({ cm });
 }
 

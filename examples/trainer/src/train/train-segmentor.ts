@@ -12,7 +12,7 @@ import type { SplitDataset } from '../data/load-samples.js';
 import { LoaderBatches } from '../data/loader-batches.js';
 import type { Sample } from '../data/samples.js';
 import { writeFileAtomic } from '../run/atomic-write.js';
-import { evaluateSamples } from './evaluate.js';
+import { evaluateWithConfig } from './evaluate.js';
 import { importModelWeights } from './model-weights.js';
 import { createSegmentorLoss } from './segmentor-loss.js';
 import { type EvalSummary, type TrainResult, runTrainLoop } from './train-loop.js';
@@ -82,19 +82,8 @@ export function evaluateModel(options: {
   samples: readonly Sample[];
   flipTta?: boolean;
 }): EvalSummary & { table: ReturnType<typeof computePresetMetrics> } {
-  const { model, config, samples, flipTta = false } = options;
-  const spec = getSegmentorSpec(config.model);
-  const cm = evaluateSamples({
-    model,
-    samples,
-    numClasses: config.numClasses,
-    ignoreIndex: config.data.ignoreIndex,
-    resizeShort: config.data.resizeShort,
-    resizeLong: config.data.resizeLong,
-    mean: spec.mean,
-    std: spec.std,
-    flipPairs: flipTta ? CELEBAMASK_FLIP_PAIRS : null,
-  });
+  const cm = evaluateWithConfig(options);
+
   const metrics = computePresetMetrics(cm, { preset: 'celebamask' });
   const iou: Record<string, number> = {};
   metrics.all.perClass.iou.forEach((v, c) => {
