@@ -558,7 +558,14 @@ for (let i = 1; i < 256; i++) {
  * Saturation scale and hue shift through 8-bit HSV with OpenCV's arithmetic (H in 0..179, S and
  * V in 0..255), one RGB→HSV→RGB round trip per pixel.
  */
-function hsvInPlace(image: Uint8Array, saturation: number | null, hue: number | null): void {
+const IDENTITY_LUT = Uint8Array.from({ length: 256 }, (_, v) => v);
+
+function hsvInPlace(
+  image: Uint8Array,
+  saturation: number | null,
+  hue: number | null,
+  pre: Uint8Array = IDENTITY_LUT,
+): void {
   const satLut = new Uint8Array(256);
   for (let v = 0; v < 256; v++) {
     const y = saturation === null ? v : v * saturation;
@@ -567,9 +574,9 @@ function hsvInPlace(image: Uint8Array, saturation: number | null, hue: number | 
   const dh = hue ?? 0;
   const hscale = 6 / 180;
   for (let i = 0; i < image.length; i += 3) {
-    const r = image[i]!;
-    const g = image[i + 1]!;
-    const b = image[i + 2]!;
+    const r = pre[image[i]!]!;
+    const g = pre[image[i + 1]!]!;
+    const b = pre[image[i + 2]!]!;
     let v = r;
     if (g > v) v = g;
     if (b > v) v = b;
@@ -655,17 +662,18 @@ export function photoMetricDistortion(
 /** Applies a `drawPhotoMetric` result in place. */
 export function applyPhotoMetric(options: { image: Uint8Array; draw: PhotoMetricDraw }): void {
   const { image, draw: d } = options;
-  // consecutive per-value steps compose into one lookup table (same bytes, one pass)
+  // consecutive per-value steps compose into one lookup table (same bytes, one pass); with the
+  // HSV step, the table before it is applied inside its pass
   let lut: Uint8Array | undefined;
   if (d.brightness !== null) lut = convertLut(1, d.brightness);
   if (d.contrastFirst && d.contrast !== null) lut = convertLut(d.contrast, 0, lut);
-  const hsv = d.saturation !== null || d.hue !== null;
-  if (hsv) {
-    if (lut) applyLut(image, lut);
-    lut = undefined;
-    hsvInPlace(image, d.saturation, d.hue);
+  const post = !d.contrastFirst && d.contrast !== null ? convertLut(d.contrast, 0) : undefined;
+  if (d.saturation !== null || d.hue !== null) {
+    hsvInPlace(image, d.saturation, d.hue, lut);
+    if (post) applyLut(image, post);
+    return;
   }
-  if (!d.contrastFirst && d.contrast !== null) lut = convertLut(d.contrast, 0, lut);
+  if (post) lut = convertLut(d.contrast!, 0, lut);
   if (lut) applyLut(image, lut);
 }
 
