@@ -194,6 +194,25 @@ describe('randomCropBox', () => {
       });
       expect(b).toEqual(a);
     }
+    // large regions force redraws; up- and downscaled maps, crops clipped at the border
+    const blocks = Uint8Array.from({ length: 16 * 12 }, (_, i) => ((i % 16) >> 3) + 2 * (i >> 7));
+    for (const [ow, oh, crop] of [
+      [37, 29, 9],
+      [10, 7, 6],
+      [16, 12, 20],
+    ] as const) {
+      const m = { labels: blocks, width: 16, height: 12, outWidth: ow, outHeight: oh };
+      for (let seed = 0; seed < 30; seed++) {
+        const opts = { width: ow, height: oh, cropSize: crop, catMaxRatio: 0.6 };
+        const a = randomCropBox({
+          ...opts,
+          labels: resizeLabelsCentred(m),
+          rng: createRng({ seed }),
+        });
+        const b = randomCropBox({ ...opts, labels: lazyResizeLabels(m), rng: createRng({ seed }) });
+        expect(b).toEqual(a);
+      }
+    }
   });
 
   it('cropSample takes the same box from image and labels', () => {
