@@ -561,8 +561,25 @@ function convertLut(alpha: number, beta: number, before?: Uint8Array): Uint8Arra
   return lut;
 }
 
+/** `image[i] = lut[image[i]]`, four bytes per 32-bit word (each byte lane maps on its own). */
 function applyLut(image: Uint8Array, lut: Uint8Array): void {
-  for (let i = 0; i < image.length; i++) image[i] = lut[image[i]!]!;
+  const n = image.length;
+  let i = 0;
+  while (i < n && ((image.byteOffset + i) & 3) !== 0) {
+    image[i] = lut[image[i]!]!;
+    i++;
+  }
+  const words = (n - i) >> 2;
+  const w = new Uint32Array(image.buffer, image.byteOffset + i, words);
+  for (let k = 0; k < words; k++) {
+    const v = w[k]!;
+    w[k] =
+      lut[v & 255]! |
+      (lut[(v >>> 8) & 255]! << 8) |
+      (lut[(v >>> 16) & 255]! << 16) |
+      (lut[v >>> 24]! << 24);
+  }
+  for (i += words * 4; i < n; i++) image[i] = lut[image[i]!]!;
 }
 
 // OpenCV's fixed-point tables for 8-bit RGB -> HSV (H in 0..179), so S and H match cv2 exactly.
