@@ -257,9 +257,8 @@ export async function loadTrainCrop(
   }
   let image: Uint8Array;
   try {
-    let s = sharp(bytes, { failOn: 'truncated', sequentialRead: true })
-      .removeAlpha()
-      .toColourspace('srgb');
+    let s = sharp(bytes, { failOn: 'truncated', sequentialRead: true });
+    let plainRgb = false;
     if (read.resize === 'none') {
       const meta = await sharp(bytes).metadata();
       if (meta.width !== lab.width || meta.height !== lab.height) {
@@ -268,7 +267,11 @@ export async function loadTrainCrop(
           problem: `mask is ${lab.width}x${lab.height} but image ${entry.image} is ${meta.width}x${meta.height} (resize: 'image-to-mask' or 'mask-to-image' reconciles them)`,
         });
       }
+      // 8-bit sRGB without alpha or ICC profile: the conversion below would not change a byte
+      plainRgb =
+        meta.channels === 3 && meta.space === 'srgb' && meta.depth === 'uchar' && !meta.hasProfile;
     }
+    if (!plainRgb) s = s.removeAlpha().toColourspace('srgb');
     // sharp mirrors before it extracts, so a flipped crop is taken at the mirrored position
     s = s.resize(g.width, g.height, { kernel: 'linear', fit: 'fill' }).extract({
       left: g.flip ? g.width - g.box.x - g.box.width : g.box.x,

@@ -194,6 +194,25 @@ describe('randomCropBox', () => {
       });
       expect(b).toEqual(a);
     }
+    // large regions force redraws; up- and downscaled maps, crops clipped at the border
+    const blocks = Uint8Array.from({ length: 16 * 12 }, (_, i) => ((i % 16) >> 3) + 2 * (i >> 7));
+    for (const [ow, oh, crop] of [
+      [37, 29, 9],
+      [10, 7, 6],
+      [16, 12, 20],
+    ] as const) {
+      const m = { labels: blocks, width: 16, height: 12, outWidth: ow, outHeight: oh };
+      for (let seed = 0; seed < 30; seed++) {
+        const opts = { width: ow, height: oh, cropSize: crop, catMaxRatio: 0.6 };
+        const a = randomCropBox({
+          ...opts,
+          labels: resizeLabelsCentred(m),
+          rng: createRng({ seed }),
+        });
+        const b = randomCropBox({ ...opts, labels: lazyResizeLabels(m), rng: createRng({ seed }) });
+        expect(b).toEqual(a);
+      }
+    }
   });
 
   it('cropSample takes the same box from image and labels', () => {
@@ -292,6 +311,51 @@ describe('photoMetricDistortion', () => {
     });
     // floor(floor(100 + 10.7) * 1.5) = 165; floor(floor(0 + 10.7) * 1.5) = 15; 255 clipped
     expect([...img]).toEqual([165, 15, 255]);
+  });
+
+  it('gives the bytes of separate truncating passes on any buffer offset and length', () => {
+    const rng = createRng({ seed: 9 });
+    const base = Uint8Array.from({ length: 64 + 11 }, () => rng.int(0, 255));
+    const conv = (v: number, a: number, b: number) =>
+      Math.min(255, Math.max(0, Math.floor(v * a + b)));
+    for (const [start, end] of [
+      [0, 75],
+      [1, 74],
+      [3, 70],
+      [2, 5],
+    ] as const) {
+      const buf = base.slice();
+      const img = buf.subarray(start, end);
+      const draw = {
+        brightness: -7.3,
+        contrastFirst: false,
+        contrast: 1.3,
+        saturation: null,
+        hue: null,
+      };
+      applyPhotoMetric({ image: img, draw });
+      const expected = [...base.subarray(start, end)].map((v) => conv(conv(v, 1, -7.3), 1.3, 0));
+      expect([...img]).toEqual(expected);
+      expect([...buf.subarray(0, start)]).toEqual([...base.subarray(0, start)]);
+      expect([...buf.subarray(end)]).toEqual([...base.subarray(end)]);
+      // brightness before the HSV step: same bytes as applying it on its own first
+      const hsvDraw = {
+        brightness: 12.5,
+        contrastFirst: true,
+        contrast: 0.8,
+        saturation: 1.4,
+        hue: 7,
+      };
+      const fused = base.slice(start, end - ((end - start) % 3));
+      const split = fused.slice();
+      applyPhotoMetric({ image: fused, draw: hsvDraw });
+      applyPhotoMetric({ image: split, draw: { ...hsvDraw, saturation: null, hue: null } });
+      applyPhotoMetric({
+        image: split,
+        draw: { ...hsvDraw, brightness: null, contrast: null },
+      });
+      expect([...fused]).toEqual([...split]);
+    }
   });
 
   it('saturation and hue act in 8-bit HSV (hue unit = 2 degrees)', () => {

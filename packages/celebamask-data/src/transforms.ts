@@ -360,11 +360,31 @@ export function randomCropBox(
   let box = draw();
   if (catMaxRatio < 1) {
     const counts = new Uint32Array(256);
+    // an upscaled map repeats source columns and rows: count each source label once, times the
+    // number of output pixels it covers (same counts, a quarter of the reads at 2x)
+    const cols = new Int32Array(cw);
+    const colMul = new Uint32Array(cw);
     for (let attempt = 0; attempt < 10; attempt++) {
       counts.fill(0);
-      for (let yy = box.y; yy < box.y + box.height; yy++) {
+      let nc = 0;
+      for (let xx = box.x; xx < box.x + box.width; xx++) {
+        const sx = xs[xx]!;
+        if (nc > 0 && cols[nc - 1] === sx) colMul[nc - 1]!++;
+        else {
+          cols[nc] = sx;
+          colMul[nc++] = 1;
+        }
+      }
+      for (let yy = box.y; yy < box.y + box.height; ) {
         const row = ys[yy]!;
-        for (let xx = box.x; xx < box.x + box.width; xx++) counts[source[row + xs[xx]!]!]!++;
+        let rowMul = 1;
+        for (yy++; yy < box.y + box.height && ys[yy] === row; yy++) rowMul++;
+        if (nc === box.width) {
+          if (rowMul === 1) for (let k = 0; k < nc; k++) counts[source[row + cols[k]!]!]!++;
+          else for (let k = 0; k < nc; k++) counts[source[row + cols[k]!]!]! += rowMul;
+        } else {
+          for (let k = 0; k < nc; k++) counts[source[row + cols[k]!]!]! += colMul[k]! * rowMul;
+        }
       }
       counts[ignoreIndex] = 0;
       let classes = 0;
@@ -541,8 +561,25 @@ function convertLut(alpha: number, beta: number, before?: Uint8Array): Uint8Arra
   return lut;
 }
 
+/** `image[i] = lut[image[i]]`, four bytes per 32-bit word (each byte lane maps on its own). */
 function applyLut(image: Uint8Array, lut: Uint8Array): void {
-  for (let i = 0; i < image.length; i++) image[i] = lut[image[i]!]!;
+  const n = image.length;
+  let i = 0;
+  while (i < n && ((image.byteOffset + i) & 3) !== 0) {
+    image[i] = lut[image[i]!]!;
+    i++;
+  }
+  const words = (n - i) >> 2;
+  const w = new Uint32Array(image.buffer, image.byteOffset + i, words);
+  for (let k = 0; k < words; k++) {
+    const v = w[k]!;
+    w[k] =
+      lut[v & 255]! |
+      (lut[(v >>> 8) & 255]! << 8) |
+      (lut[(v >>> 16) & 255]! << 16) |
+      (lut[v >>> 24]! << 24);
+  }
+  for (i += words * 4; i < n; i++) image[i] = lut[image[i]!]!;
 }
 
 // OpenCV's fixed-point tables for 8-bit RGB -> HSV (H in 0..179), so S and H match cv2 exactly.
@@ -558,7 +595,14 @@ for (let i = 1; i < 256; i++) {
  * Saturation scale and hue shift through 8-bit HSV with OpenCV's arithmetic (H in 0..179, S and
  * V in 0..255), one RGB→HSV→RGB round trip per pixel.
  */
-function hsvInPlace(image: Uint8Array, saturation: number | null, hue: number | null): void {
+const IDENTITY_LUT = Uint8Array.from({ length: 256 }, (_, v) => v);
+
+function hsvInPlace(
+  image: Uint8Array,
+  saturation: number | null,
+  hue: number | null,
+  pre: Uint8Array = IDENTITY_LUT,
+): void {
   const satLut = new Uint8Array(256);
   for (let v = 0; v < 256; v++) {
     const y = saturation === null ? v : v * saturation;
@@ -567,9 +611,9 @@ function hsvInPlace(image: Uint8Array, saturation: number | null, hue: number | 
   const dh = hue ?? 0;
   const hscale = 6 / 180;
   for (let i = 0; i < image.length; i += 3) {
-    const r = image[i]!;
-    const g = image[i + 1]!;
-    const b = image[i + 2]!;
+    const r = pre[image[i]!]!;
+    const g = pre[image[i + 1]!]!;
+    const b = pre[image[i + 2]!]!;
     let v = r;
     if (g > v) v = g;
     if (b > v) v = b;
@@ -655,17 +699,18 @@ export function photoMetricDistortion(
 /** Applies a `drawPhotoMetric` result in place. */
 export function applyPhotoMetric(options: { image: Uint8Array; draw: PhotoMetricDraw }): void {
   const { image, draw: d } = options;
-  // consecutive per-value steps compose into one lookup table (same bytes, one pass)
+  // consecutive per-value steps compose into one lookup table (same bytes, one pass); with the
+  // HSV step, the table before it is applied inside its pass
   let lut: Uint8Array | undefined;
   if (d.brightness !== null) lut = convertLut(1, d.brightness);
   if (d.contrastFirst && d.contrast !== null) lut = convertLut(d.contrast, 0, lut);
-  const hsv = d.saturation !== null || d.hue !== null;
-  if (hsv) {
-    if (lut) applyLut(image, lut);
-    lut = undefined;
-    hsvInPlace(image, d.saturation, d.hue);
+  const post = !d.contrastFirst && d.contrast !== null ? convertLut(d.contrast, 0) : undefined;
+  if (d.saturation !== null || d.hue !== null) {
+    hsvInPlace(image, d.saturation, d.hue, lut);
+    if (post) applyLut(image, post);
+    return;
   }
-  if (!d.contrastFirst && d.contrast !== null) lut = convertLut(d.contrast, 0, lut);
+  if (post) lut = convertLut(d.contrast!, 0, lut);
   if (lut) applyLut(image, lut);
 }
 
