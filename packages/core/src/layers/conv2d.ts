@@ -1,19 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
-import {
-  convOutSize,
-  deserializeInitializer,
-  type Initializer,
-  type IntPair,
-  type Kwargs,
-  kaimingNormalFanOut,
-  type LayerArgs,
-  nhwcShape,
-  oneTensor,
-  serializeInitializer,
-  toPair,
-} from './common.js';
-import { reachableConvTaps } from '../ops/conv-taps.js';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { ExplicitPadding } from '../ops/padding.js';
+import { type Initializer, type IntPair, type LayerArgs, nhwcShape, toPair } from './common.js';
+import { ConvBase } from './conv-base.js';
 
 export interface Conv2dArgs extends LayerArgs {
   /** Output channels. */
@@ -79,100 +68,42 @@ export function resolveConv2dArgs(args: Conv2dArgs): ResolvedConv2dArgs {
  * Kernel layout HWIO `[kh, kw, in, out]`; weights `kernel` and `bias`.
  * Uses unfused `tf.conv2d` because the fused op's gradient rejects dilation > 1.
  */
-export class Conv2d extends tfl.layers.Layer {
+export class Conv2d extends ConvBase {
   static className = 'Conv2d';
   readonly filters: number;
-  readonly kernelSize: [number, number];
-  readonly stride: [number, number];
-  readonly padding: [number, number];
-  readonly dilation: [number, number];
-  readonly useBias: boolean;
-  readonly seed: number | undefined;
-  private readonly kernelInit: Initializer | undefined;
-  private readonly biasInit: Initializer | undefined;
-  kernel: tfl.LayerVariable | null = null;
-  bias: tfl.LayerVariable | null = null;
 
   constructor(args: Conv2dArgs) {
-    super(args);
     const r = resolveConv2dArgs(args);
+    super(args, r);
     this.filters = r.filters;
-    this.kernelSize = r.kernelSize;
-    this.stride = r.stride;
-    this.padding = r.padding;
-    this.dilation = r.dilation;
-    this.useBias = r.useBias;
-    this.seed = args.seed ?? undefined;
-    this.kernelInit = deserializeInitializer(args.kernelInitializer);
-    this.biasInit = deserializeInitializer(args.biasInitializer);
   }
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
-    const shape = nhwcShape(inputShape, this.name);
-    const inChannels = shape[3];
+    const inChannels = nhwcShape(inputShape, this.name)[3];
     if (inChannels == null) throw new Error(`layer ${this.name}: the channel axis must be known`);
     const [kh, kw] = this.kernelSize;
-    this.kernel = this.addWeight(
-      'kernel',
-      [kh, kw, inChannels, this.filters],
-      'float32',
-      this.kernelInit ?? kaimingNormalFanOut(this.filters * kh * kw, this.seed),
-      undefined,
-      true,
-    );
-    if (this.useBias) {
-      this.bias = this.addWeight(
-        'bias',
-        [this.filters],
-        'float32',
-        this.biasInit ?? tfl.initializers.zeros(),
-        undefined,
-        true,
-      );
-    }
-    this.built = true;
+    this.addConvWeights({
+      kernelShape: [kh, kw, inChannels, this.filters],
+      fanOut: this.filters * kh * kw,
+      outChannels: this.filters,
+    });
   }
 
   override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
     const [n, h, w] = nhwcShape(inputShape, this.name);
-    return [
-      n ?? null,
-      convOutSize(h ?? null, this.kernelSize[0], this.stride[0], this.padding[0], this.dilation[0]),
-      convOutSize(w ?? null, this.kernelSize[1], this.stride[1], this.padding[1], this.dilation[1]),
-      this.filters,
-    ];
+    return [n ?? null, ...this.outputSpatialSize(h ?? null, w ?? null), this.filters];
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
-    return tf.tidy(() => {
-      this.invokeCallHook(inputs, kwargs);
-      const x = oneTensor(inputs, this.name) as tf.Tensor4D;
-      // Taps that only ever read padding are dropped (exact; see cropConvTaps).
-      const c = reachableConvTaps(this.kernel!.read() as tf.Tensor4D, {
-        inSize: [x.shape[1], x.shape[2]],
-        kernelSize: this.kernelSize,
-        stride: this.stride,
-        padding: this.padding,
-        dilation: this.dilation,
-      });
-      let y = tf.conv2d(x, c.kernel, this.stride, c.pad, 'NHWC', c.dilation);
-      if (this.bias != null) y = tf.add(y, this.bias.read());
-      return y;
-    });
+  protected override convolve(
+    x: tf.Tensor4D,
+    kernel: tf.Tensor4D,
+    pad: ExplicitPadding,
+    dilation: [number, number],
+  ): tf.Tensor4D {
+    return tf.conv2d(x, kernel, this.stride, pad, 'NHWC', dilation);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      filters: this.filters,
-      kernelSize: this.kernelSize,
-      stride: this.stride,
-      padding: this.padding,
-      dilation: this.dilation,
-      useBias: this.useBias,
-      kernelInitializer: serializeInitializer(this.kernelInit),
-      biasInitializer: serializeInitializer(this.biasInit),
-      seed: this.seed ?? null,
-    };
+    return { ...super.getConfig(), filters: this.filters };
   }
 }

@@ -1,18 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
-import {
-  convOutSize,
-  deserializeInitializer,
-  type Initializer,
-  type IntPair,
-  type Kwargs,
-  kaimingNormalFanOut,
-  type LayerArgs,
-  nhwcShape,
-  oneTensor,
-  serializeInitializer,
-} from './common.js';
-import { reachableConvTaps } from '../ops/conv-taps.js';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { ExplicitPadding } from '../ops/padding.js';
+import { type Initializer, type IntPair, type LayerArgs, nhwcShape } from './common.js';
+import { ConvBase } from './conv-base.js';
 import { resolveConvGeometry } from './conv2d.js';
 
 export interface DepthwiseConv2dArgs extends LayerArgs {
@@ -65,101 +55,47 @@ export function resolveDepthwiseConv2dArgs(args: DepthwiseConv2dArgs): ResolvedD
  * (`tf.layers.depthwiseConv2d` ignores `dilationRate`). Kernel `[kh, kw, C, m]`; output
  * channel `c·m + q` as in PyTorch.
  */
-export class DepthwiseConv2d extends tfl.layers.Layer {
+export class DepthwiseConv2d extends ConvBase {
   static className = 'DepthwiseConv2d';
-  readonly kernelSize: [number, number];
-  readonly stride: [number, number];
-  readonly padding: [number, number];
-  readonly dilation: [number, number];
   readonly depthMultiplier: number;
-  readonly useBias: boolean;
-  readonly seed: number | undefined;
-  private readonly kernelInit: Initializer | undefined;
-  private readonly biasInit: Initializer | undefined;
-  kernel: tfl.LayerVariable | null = null;
-  bias: tfl.LayerVariable | null = null;
 
   constructor(args: DepthwiseConv2dArgs) {
-    super(args);
     const r = resolveDepthwiseConv2dArgs(args);
-    this.kernelSize = r.kernelSize;
-    this.stride = r.stride;
-    this.padding = r.padding;
-    this.dilation = r.dilation;
+    super(args, r);
     this.depthMultiplier = r.depthMultiplier;
-    this.useBias = r.useBias;
-    this.seed = args.seed ?? undefined;
-    this.kernelInit = deserializeInitializer(args.kernelInitializer);
-    this.biasInit = deserializeInitializer(args.biasInitializer);
   }
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
-    const shape = nhwcShape(inputShape, this.name);
-    const c = shape[3];
+    const c = nhwcShape(inputShape, this.name)[3];
     if (c == null) throw new Error(`layer ${this.name}: the channel axis must be known`);
     const [kh, kw] = this.kernelSize;
     const m = this.depthMultiplier;
-    this.kernel = this.addWeight(
-      'kernel',
-      [kh, kw, c, m],
-      'float32',
-      this.kernelInit ?? kaimingNormalFanOut(c * m * kh * kw, this.seed),
-      undefined,
-      true,
-    );
-    if (this.useBias) {
-      this.bias = this.addWeight(
-        'bias',
-        [c * m],
-        'float32',
-        this.biasInit ?? tfl.initializers.zeros(),
-        undefined,
-        true,
-      );
-    }
-    this.built = true;
+    this.addConvWeights({
+      kernelShape: [kh, kw, c, m],
+      fanOut: c * m * kh * kw,
+      outChannels: c * m,
+    });
   }
 
   override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
     const [n, h, w, c] = nhwcShape(inputShape, this.name);
     return [
       n ?? null,
-      convOutSize(h ?? null, this.kernelSize[0], this.stride[0], this.padding[0], this.dilation[0]),
-      convOutSize(w ?? null, this.kernelSize[1], this.stride[1], this.padding[1], this.dilation[1]),
+      ...this.outputSpatialSize(h ?? null, w ?? null),
       c == null ? null : c * this.depthMultiplier,
     ];
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
-    return tf.tidy(() => {
-      this.invokeCallHook(inputs, kwargs);
-      const x = oneTensor(inputs, this.name) as tf.Tensor4D;
-      // Taps that only ever read padding are dropped (exact; see cropConvTaps).
-      const c = reachableConvTaps(this.kernel!.read() as tf.Tensor4D, {
-        inSize: [x.shape[1], x.shape[2]],
-        kernelSize: this.kernelSize,
-        stride: this.stride,
-        padding: this.padding,
-        dilation: this.dilation,
-      });
-      let y = tf.depthwiseConv2d(x, c.kernel, this.stride, c.pad, 'NHWC', c.dilation);
-      if (this.bias != null) y = tf.add(y, this.bias.read());
-      return y;
-    });
+  protected override convolve(
+    x: tf.Tensor4D,
+    kernel: tf.Tensor4D,
+    pad: ExplicitPadding,
+    dilation: [number, number],
+  ): tf.Tensor4D {
+    return tf.depthwiseConv2d(x, kernel, this.stride, pad, 'NHWC', dilation);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      kernelSize: this.kernelSize,
-      stride: this.stride,
-      padding: this.padding,
-      dilation: this.dilation,
-      depthMultiplier: this.depthMultiplier,
-      useBias: this.useBias,
-      kernelInitializer: serializeInitializer(this.kernelInit),
-      biasInitializer: serializeInitializer(this.biasInit),
-      seed: this.seed ?? null,
-    };
+    return { ...super.getConfig(), depthMultiplier: this.depthMultiplier };
   }
 }
