@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
 import { COMMANDS, findCommand } from './commands/index.js';
 import type { Command } from './commands/types.js';
+import { writeLine } from './commands/shared.js';
 
 /** The trainer's version, read from its package.json (`src/` and `dist/` sit one level below). */
 export function readVersion(): string {
@@ -48,7 +49,7 @@ export async function runCli(options: RunCliOptions): Promise<number> {
   const {
     argv,
     commands = COMMANDS,
-    out = (line) => process.stdout.write(`${line}\n`),
+    out = writeLine,
     err = (line) => process.stderr.write(`${line}\n`),
     env = process.env,
   } = options;

@@ -1,6 +1,7 @@
 import { BACKEND_NAMES, type BackendChoice, formatBackendTable, initBackend } from '@facepar/core';
 import { choiceFlag, parseFlags } from '../args.js';
 import type { Command } from './types.js';
+import { writeLine } from './shared.js';
 
 const NAME = 'backends';
 const CHOICES: readonly BackendChoice[] = ['auto', ...BACKEND_NAMES];
@@ -21,7 +22,7 @@ export interface BackendsCommandOptions {
 }
 
 export function createBackendsCommand(options: BackendsCommandOptions = {}): Command {
-  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const out = options.out ?? writeLine;
   return {
     name: NAME,
     summary: 'list tfjs backends with availability and the reason each was chosen or skipped',

@@ -8,6 +8,7 @@ import {
 import { CELEBAMASK_CLASS_NAMES } from '@facepar/metrics';
 import { choiceFlag, intFlag, parseFlags, UsageError } from '../args.js';
 import type { Command } from './types.js';
+import { writeLine } from './shared.js';
 
 const NAME = 'class-weights';
 
@@ -32,7 +33,7 @@ export interface ClassWeightsCommandOptions {
 }
 
 export function createClassWeightsCommand(options: ClassWeightsCommandOptions = {}): Command {
-  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const out = options.out ?? writeLine;
   return {
     name: NAME,
     summary: 'class weights (log2-inverse, median-frequency, ...) from pixel counts or masks',

@@ -6,6 +6,7 @@ import {
 } from '@facepar/celebamask-data';
 import { intFlag, parseFlags, requireFlag, UsageError } from '../args.js';
 import type { Command } from './types.js';
+import { writeLine } from './shared.js';
 
 const NAME = 'data';
 
@@ -41,7 +42,7 @@ export interface DataCommandOptions {
 }
 
 export function createDataCommand(options: DataCommandOptions = {}): Command {
-  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const out = options.out ?? writeLine;
   return {
     name: NAME,
     summary: 'dataset tools: mask statistics, per-part mask conversion, synthetic faces',

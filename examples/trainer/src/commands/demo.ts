@@ -13,7 +13,7 @@ import {
   writeRunReport,
 } from '../train/run-report.js';
 import { probeIterationSeconds, trainSegmentor } from '../train/train-segmentor.js';
-import { defaultWorkDir, setupBackend, withInterrupt } from './shared.js';
+import { defaultWorkDir, setupBackend, withInterrupt, writeLine } from './shared.js';
 import { ensureSyntheticDataset } from '../data/synthetic-data.js';
 import type { Command } from './types.js';
 import { UsageError } from '../args.js';
@@ -58,7 +58,7 @@ export interface DemoCommandOptions {
 }
 
 export function createDemoCommand(options: DemoCommandOptions = {}): Command {
-  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const out = options.out ?? writeLine;
   return {
     name: NAME,
     summary: 'synthesise faces, train the small preset, evaluate and write a run folder',

@@ -10,7 +10,7 @@ import { loadCheckpoint, readCheckpointPointers } from '../run/checkpoint.js';
 import { importModelWeights } from '../train/model-weights.js';
 import { evaluateReport, writePredictionPngs } from '../train/run-report.js';
 import { readCheckpointTensors } from '../train/train-loop.js';
-import { requireDir, setupBackend } from './shared.js';
+import { requireDir, setupBackend, writeLine } from './shared.js';
 import type { Command } from './types.js';
 
 const NAME = 'eval';
@@ -40,7 +40,7 @@ export interface EvalCommandOptions {
 }
 
 export function createEvalCommand(options: EvalCommandOptions = {}): Command {
-  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const out = options.out ?? writeLine;
   return {
     name: NAME,
     summary: 'evaluate a checkpoint: mIoU table + face mean-F1 (--flip-tta, --shard i/n)',

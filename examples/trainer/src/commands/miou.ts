@@ -18,6 +18,7 @@ import { choiceFlag, intFlag, parseFlags, requireFlag, UsageError } from '../arg
 import { writeFileAtomic } from '../run/atomic-write.js';
 import { Progress } from '../run/progress.js';
 import type { Command } from './types.js';
+import { writeLine } from './shared.js';
 
 const NAME = 'miou';
 
@@ -50,7 +51,7 @@ export interface MiouCommandOptions {
 }
 
 export function createMiouCommand(options: MiouCommandOptions = {}): Command {
-  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const out = options.out ?? writeLine;
   return {
     name: NAME,
     summary: 'score predicted mask PNGs against ground truth (mIoU, F1, per-class table)',

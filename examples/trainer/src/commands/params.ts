@@ -6,6 +6,7 @@ import {
 } from '@facepar/heads';
 import { choiceFlag, intFlag, parseFlags, requireFlag } from '../args.js';
 import type { Command } from './types.js';
+import { writeLine } from './shared.js';
 
 const NAME = 'params';
 
@@ -25,7 +26,7 @@ export interface ParamsCommandOptions {
 }
 
 export function createParamsCommand(options: ParamsCommandOptions = {}): Command {
-  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const out = options.out ?? writeLine;
   return {
     name: NAME,
     summary: "print a segmentor's parameter counts by part",

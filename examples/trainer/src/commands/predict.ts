@@ -17,6 +17,7 @@ import { CELEBAMASK_FLIP_PAIRS, CELEBAMASK_PALETTE, encodeLabelPng } from '@face
 import * as tf from '@tensorflow/tfjs-core';
 import { choiceFlag, intFlag, parseFlags, requireFlag, UsageError } from '../args.js';
 import type { Command } from './types.js';
+import { writeLine } from './shared.js';
 
 const NAME = 'predict';
 
@@ -96,7 +97,7 @@ export function encodeRgbPng(options: {
 }
 
 export function createPredictCommand(options: PredictCommandOptions = {}): Command {
-  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const out = options.out ?? writeLine;
   return {
     name: NAME,
     summary: 'run a (ported) segmentor on an image or .npy array; save logits, mask, overlay',

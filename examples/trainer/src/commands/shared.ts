@@ -3,6 +3,11 @@ import { join } from 'node:path';
 import { BACKEND_NAMES, type BackendName, initTrainerBackend } from '../train/backend.js';
 import { choiceFlag } from '../args.js';
 
+/** A command's default output: one line to stdout. */
+export function writeLine(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
 /** `runs/<name>-<UTC timestamp>` (e.g. `runs/demo-20261130-031500`). */
 export function defaultWorkDir(options: { name: string; now?: Date }): string {
   const d = options.now ?? new Date();

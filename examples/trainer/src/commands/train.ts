@@ -11,7 +11,7 @@ import type { Sample } from '../data/samples.js';
 import { readCheckpointPointers } from '../run/checkpoint.js';
 import { evaluateReport, writeCurves, writeRunReport } from '../train/run-report.js';
 import { trainSegmentor } from '../train/train-segmentor.js';
-import { defaultWorkDir, requireDir, setupBackend, withInterrupt } from './shared.js';
+import { defaultWorkDir, requireDir, setupBackend, withInterrupt, writeLine } from './shared.js';
 import type { Command } from './types.js';
 
 const NAME = 'train';
@@ -50,7 +50,7 @@ export interface TrainCommandOptions {
 }
 
 export function createTrainCommand(options: TrainCommandOptions = {}): Command {
-  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const out = options.out ?? writeLine;
   return {
     name: NAME,
     summary: 'train a segmentor with a named config (logs, curves, checkpoints, --resume)',
