@@ -194,6 +194,32 @@ describe('createLoader', () => {
     },
     30_000,
   );
+  it.skipIf(!fs.existsSync(distWorker))(
+    'workers reuse their sample slots correctly across skipped files and epoch ends',
+    async () => {
+      const bad = fs.mkdtempSync(path.join(os.tmpdir(), 'facepar-loader-ring-'));
+      fs.cpSync(tmp, bad, { recursive: true });
+      fs.writeFileSync(path.join(bad, 'train', 'images', 'synth-000006.jpg'), 'broken');
+      const bds = await openDataset({ root: bad });
+      // 9 good samples, batches of 4 (one dropped per epoch), prefetch 1: a ring of 4 slots
+      // reused 6 times over 3 epochs
+      const opts = { dataset: bds, batchSize: 4, transforms, seed: 5, prefetch: 1 };
+      const main = createLoader({ ...opts, skipInvalid: true, epochs: 3 });
+      const threaded = createLoader({ ...opts, skipInvalid: true, epochs: 3, workers: 2 });
+      const [x, y] = [await take(main, 6), await take(threaded, 6)];
+      expect(y.map((b) => b.ids)).toEqual(x.map((b) => b.ids));
+      expect(new Set(x.flatMap((b) => b.epoch)).size).toBe(3);
+      for (let i = 0; i < 6; i++) {
+        expect(sameBytes(x[i]!.images, y[i]!.images)).toBe(true);
+        expect(sameBytes(x[i]!.labels, y[i]!.labels)).toBe(true);
+      }
+      expect(await threaded.next()).toBeNull();
+      expect(threaded.skipped().length).toBe(3);
+      await Promise.all([main.close(), threaded.close()]);
+      fs.rmSync(bad, { recursive: true, force: true });
+    },
+    60_000,
+  );
 });
 
 describe('evalIterator', () => {

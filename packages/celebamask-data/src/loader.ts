@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { DatasetError, type SkippedFile } from './dataset-error.js';
 import { type Dataset, readSample } from './dataset.js';
-import type { LoaderJob, LoaderJobResult, LoaderWorkerData } from './loader-worker.js';
+import type { LoaderJob, LoaderJobResult, LoaderWorkerData, SampleRing } from './loader-worker.js';
 import { compiledWorkerUrl, workerExecArgv } from './worker-url.js';
 import {
   evalTransform,
@@ -73,11 +73,17 @@ export interface Loader extends AsyncIterable<LoaderBatch> {
   close(): Promise<void>;
 }
 
+/** Where a worker left a finished sample. */
+interface RingSlot {
+  slot: number;
+}
+
 interface Job {
   epoch: number;
   position: number;
   index: number;
-  result: Promise<SegSample>;
+  /** Augmented bytes (main thread), or the ring slot a worker wrote the padded sample to. */
+  result: Promise<SegSample | RingSlot>;
 }
 
 function resolveCreateLoaderOptions(options: CreateLoaderOptions) {
@@ -140,7 +146,7 @@ class WorkerPool {
   private readonly workers: { worker: Worker; busy: number }[] = [];
   private readonly waiting = new Map<
     number,
-    { resolve: (s: SegSample) => void; reject: (e: Error) => void }
+    { resolve: (s: RingSlot) => void; reject: (e: Error) => void; slot: number }
   >();
   private readonly queue: LoaderJob[] = [];
   private nextId = 0;
@@ -157,8 +163,7 @@ class WorkerPool {
         const w = this.waiting.get(msg.id);
         if (!w) return;
         this.waiting.delete(msg.id);
-        if (msg.ok)
-          w.resolve({ image: msg.image, labels: msg.labels, width: msg.width, height: msg.height });
+        if (msg.ok) w.resolve({ slot: w.slot });
         else if (msg.file !== undefined && msg.problem !== undefined)
           w.reject(new DatasetError({ file: msg.file, problem: msg.problem }));
         else w.reject(new Error(`createLoader worker: ${msg.message}`));
@@ -184,12 +189,13 @@ class WorkerPool {
     }
   }
 
-  run(index: number, seed: number): Promise<SegSample> {
+  /** Decodes sample `index` into ring `slot` (free until the result has been copied out). */
+  run(index: number, seed: number, slot: number): Promise<RingSlot> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.queue.push({ id, index, seed });
+      this.waiting.set(id, { resolve, reject, slot });
+      this.queue.push({ id, index, seed, slot });
       this.dispatch();
     });
   }
@@ -211,10 +217,24 @@ export function createLoader(options: CreateLoaderOptions): Loader {
   const pipe = resolveTrainPipelineOptions(transforms); // validates early
   const { entries, readOptions } = options.dataset;
   const size = entries.length;
-  const pool =
+  const [H, W] = pipe.cropSize;
+  // every started job holds a ring slot until its sample is copied into a batch; at most
+  // prefetch * batchSize jobs are queued, so slot (job number % that) is always free
+  const ringSlots = o.prefetch * o.batchSize;
+  const ring: SampleRing | null =
     o.workers > 0
-      ? new WorkerPool(o.workers, { entries: [...entries], read: readOptions, transforms })
+      ? {
+          slots: ringSlots,
+          images: new SharedArrayBuffer(ringSlots * H * W * 3 * 4),
+          labels: new SharedArrayBuffer(ringSlots * H * W * 4),
+        }
       : null;
+  const ringImages = ring ? new Float32Array(ring.images) : null;
+  const ringLabels = ring ? new Int32Array(ring.labels) : null;
+  const pool = ring
+    ? new WorkerPool(o.workers, { entries: [...entries], read: readOptions, transforms, ring })
+    : null;
+  let jobsStarted = 0;
   const skipped: SkippedFile[] = [];
   let failedInARow = 0;
   // cursor of the next job to start, and of the next result to consume
@@ -237,7 +257,7 @@ export function createLoader(options: CreateLoaderOptions): Loader {
     const index = order[jobPos]!;
     const seed = mixSeed(o.seed, jobEpoch, jobPos);
     const result = pool
-      ? pool.run(index, seed)
+      ? pool.run(index, seed, jobsStarted % ringSlots)
       : loadTrainCrop({
           ...transforms,
           entry: entries[index]!,
@@ -247,25 +267,62 @@ export function createLoader(options: CreateLoaderOptions): Loader {
     result.catch(() => {}); // handled when consumed
     queue.push({ epoch: jobEpoch, position: jobPos, index, result });
     jobPos++;
+    jobsStarted++;
     return true;
   };
   const fill = () => {
-    while (queue.length < o.prefetch * o.batchSize && start()) {}
+    while (queue.length < ringSlots && start()) {}
+  };
+
+  /** Writes a finished sample into batch position `b` (normalising main-thread bytes). */
+  const put = (
+    sample: SegSample | RingSlot,
+    b: number,
+    images: Float32Array,
+    labels: Int32Array,
+  ): void => {
+    if ('slot' in sample) {
+      const k = sample.slot;
+      images.set(ringImages!.subarray(k * H * W * 3, (k + 1) * H * W * 3), b * H * W * 3);
+      labels.set(ringLabels!.subarray(k * H * W, (k + 1) * H * W), b * H * W);
+      return;
+    }
+    normalizePadInto({
+      image: sample.image,
+      labels: sample.labels,
+      width: sample.width,
+      height: sample.height,
+      outImage: images,
+      outLabels: labels,
+      outWidth: W,
+      outHeight: H,
+      imageOffset: b * H * W * 3,
+      labelOffset: b * H * W,
+      mean: pipe.mean,
+      std: pipe.std,
+      padValue: 0,
+      segPadValue: pipe.ignoreIndex,
+    });
   };
 
   const next = async (): Promise<LoaderBatch | null> => {
     if (closed) throw new Error('createLoader: next() after close()');
-    const samples: { sample: SegSample; id: string }[] = [];
+    const B = o.batchSize;
+    const images = new Float32Array(B * H * W * 3);
+    const labels = new Int32Array(B * H * W);
+    const ids: string[] = [];
     let epoch = -1;
-    while (samples.length < o.batchSize) {
+    while (ids.length < B) {
       fill();
       const job = queue.shift();
       if (!job) return null;
       // batches never span epochs: a partial batch at an epoch's end is dropped
-      if (epoch !== -1 && job.epoch !== epoch) samples.length = 0;
+      if (epoch !== -1 && job.epoch !== epoch) ids.length = 0;
       epoch = job.epoch;
       try {
-        samples.push({ sample: await job.result, id: entries[job.index]!.id });
+        // copied out at once: the job's ring slot is reused by the next fill()
+        put(await job.result, ids.length, images, labels);
+        ids.push(entries[job.index]!.id);
         failedInARow = 0;
       } catch (err) {
         if (!(o.skipInvalid && err instanceof DatasetError)) throw err;
@@ -280,34 +337,11 @@ export function createLoader(options: CreateLoaderOptions): Loader {
       state = { seed: o.seed, epoch: job.epoch, position: job.position + 1 };
     }
     fill();
-    // workers return augmented bytes; normalise and pad straight into the batch buffers
-    const [H, W] = pipe.cropSize;
-    const B = samples.length;
-    const images = new Float32Array(B * H * W * 3);
-    const labels = new Int32Array(B * H * W);
-    samples.forEach(({ sample }, b) => {
-      normalizePadInto({
-        image: sample.image,
-        labels: sample.labels,
-        width: sample.width,
-        height: sample.height,
-        outImage: images,
-        outLabels: labels,
-        outWidth: W,
-        outHeight: H,
-        imageOffset: b * H * W * 3,
-        labelOffset: b * H * W,
-        mean: pipe.mean,
-        std: pipe.std,
-        padValue: 0,
-        segPadValue: pipe.ignoreIndex,
-      });
-    });
     if (state.position >= size) state = { seed: o.seed, epoch: state.epoch + 1, position: 0 };
     return {
       images: tf.tensor4d(images, [B, H, W, 3], 'float32'),
       labels: tf.tensor3d(labels, [B, H, W], 'int32'),
-      ids: samples.map((s) => s.id),
+      ids,
       epoch,
     };
   };

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { inflateSync } from 'node:zlib';
 import { Worker } from 'node:worker_threads';
 import {
   CELEBAMASK_CLASS_NAMES,
@@ -123,7 +124,7 @@ export async function accumulateMaskFiles(options: {
       let labels: Uint8Array | Uint16Array;
       let width: number;
       try {
-        ({ labels, width } = decodeLabelPng(bytes, { source: file }));
+        ({ labels, width } = decodeLabelPng(bytes, { source: file, inflate: inflateSync }));
       } catch (err) {
         throw new DatasetError({
           file,

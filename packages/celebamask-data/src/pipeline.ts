@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { CELEBAMASK_FLIP_PAIRS } from '@facepar/metrics';
 import sharp from 'sharp';
@@ -13,7 +14,6 @@ import {
   drawPhotoMetric,
   cropLazyLabels,
   resizeCropBilinear,
-  flipLabels,
   lazyResizeLabels,
   normalizeImage,
   normalizePadInto,
@@ -141,14 +141,7 @@ function drawGeometry(
     ignoreIndex: o.ignoreIndex,
   });
   const flip = o.flipProb > 0 && rng.random() < o.flipProb;
-  let cropLabels = cropLazyLabels({ labels: lazy, box });
-  if (flip)
-    cropLabels = flipLabels({
-      labels: cropLabels,
-      width: box.width,
-      height: box.height,
-      pairs: o.flipPairs,
-    });
+  const cropLabels = cropLazyLabels({ labels: lazy, box, flip, pairs: o.flipPairs });
   return { width, height, cropLabels, box, flip };
 }
 
@@ -228,7 +221,16 @@ export function trainTransform(
  * geometry as `trainCrop`; image pixels differ only by the resize kernel.
  */
 export async function loadTrainCrop(
-  options: { entry: DatasetEntry; rng: Rng; read: ReadSampleOptions } & TrainPipelineOptions,
+  options: {
+    entry: DatasetEntry;
+    rng: Rng;
+    read: ReadSampleOptions;
+    /**
+     * Read files with blocking calls: cheaper (measured 0.06 vs 0.25 ms CPU per file) where
+     * nothing else waits on the thread, as in the loader's workers.
+     */
+    syncIo?: boolean;
+  } & TrainPipelineOptions,
 ): Promise<SegSample> {
   const o = resolveTrainPipelineOptions(options);
   const { entry, rng, read } = options;
@@ -241,6 +243,7 @@ export async function loadTrainCrop(
   }
   const lab = await readLabels({
     entry,
+    syncIo: options.syncIo,
     numClasses: read.numClasses,
     ignoreIndex: read.ignoreIndex,
   });
@@ -248,7 +251,7 @@ export async function loadTrainCrop(
   const g = drawGeometry(lab, o, rng);
   let bytes: Uint8Array;
   try {
-    bytes = await fsp.readFile(entry.image);
+    bytes = options.syncIo ? fs.readFileSync(entry.image) : await fsp.readFile(entry.image);
   } catch (err) {
     throw new DatasetError({
       file: entry.image,

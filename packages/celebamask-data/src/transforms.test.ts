@@ -5,6 +5,7 @@ import {
   cropLazyLabels,
   cropSample,
   flipImage,
+  flipLabels,
   drawPhotoMetric,
   flipSample,
   normalizeImage,
@@ -177,6 +178,25 @@ describe('randomCropBox', () => {
     for (let y = 0; y < 5; y++)
       for (let x = 0; x < 6; x++) expected.push(full[(2 + y) * 11 + 3 + x]!);
     expect([...cropLazyLabels({ labels: lazy, box })]).toEqual(expected);
+    // the fused mirror equals flipLabels on the crop, at upscales (repeated rows) and downscales
+    for (const [ow, oh] of [
+      [11, 9],
+      [4, 3],
+      [21, 17],
+    ] as const) {
+      const lz = lazyResizeLabels({
+        labels: src,
+        width: 7,
+        height: 5,
+        outWidth: ow,
+        outHeight: oh,
+      });
+      const b = { x: 1, y: 1, width: ow - 2, height: oh - 1 };
+      const plain = cropLazyLabels({ labels: lz, box: b });
+      const want = flipLabels({ labels: plain, width: b.width, height: b.height });
+      expect([...cropLazyLabels({ labels: lz, box: b, flip: true })]).toEqual([...want]);
+      expect(want.some((v, i) => v !== plain[i])).toBe(true);
+    }
     for (let seed = 0; seed < 20; seed++) {
       const a = randomCropBox({
         labels: full,

@@ -242,15 +242,36 @@ export function lazyResizeLabels(options: {
   return { source: labels, sourceWidth: w, width: ow, height: oh, xs, ys };
 }
 
-/** The labels of `box` from a lazily resized map. */
-export function cropLazyLabels(options: { labels: LazyResizedLabels; box: CropBox }): Uint8Array {
+/**
+ * The labels of `box` from a lazily resized map; with `flip`, mirrored with the L/R pairs
+ * swapped (the same bytes as `flipLabels` on the crop, in the same pass). Output rows that
+ * repeat a source row (upscaling) are copied instead of gathered again.
+ */
+export function cropLazyLabels(
+  options: { labels: LazyResizedLabels; box: CropBox; flip?: boolean } & FlipOptions,
+): Uint8Array {
   const { labels: l, box } = options;
-  const out = new Uint8Array(box.width * box.height);
-  const { source, xs, ys } = l;
+  const bw = box.width;
+  const out = new Uint8Array(bw * box.height);
+  const { source, ys } = l;
+  const cols = l.xs.subarray(box.x, box.x + bw);
+  const table = options.flip
+    ? flipLabelTable({ pairs: options.pairs ?? CELEBAMASK_FLIP_PAIRS })
+    : null;
+  let prevRow = -1;
   for (let y = 0; y < box.height; y++) {
     const row = ys[box.y + y]!;
-    const o = y * box.width;
-    for (let x = 0; x < box.width; x++) out[o + x] = source[row + xs[box.x + x]!]!;
+    const o = y * bw;
+    if (row === prevRow) {
+      out.copyWithin(o, o - bw, o);
+      continue;
+    }
+    prevRow = row;
+    if (table === null) for (let x = 0; x < bw; x++) out[o + x] = source[row + cols[x]!]!;
+    else {
+      const end = o + bw - 1;
+      for (let x = 0; x < bw; x++) out[end - x] = table[source[row + cols[x]!]!]!;
+    }
   }
   return out;
 }

@@ -77,6 +77,7 @@ export async function evaluateMaskFolders(
   });
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
+  const { inflateSync } = await import('node:zlib');
   const [predFiles, gtFiles] = await Promise.all([
     listByStem(fs, predDir, o.extension, 'prediction'),
     listByStem(fs, gtDir, o.extension, 'ground-truth'),
@@ -132,8 +133,9 @@ export async function evaluateMaskFolders(
     timing.readMs += performance.now() - tw;
     start(i + READ_AHEAD);
     const td = performance.now();
-    const pred = decodeLabelPng(cur.predBytes, { palette: o.palette, source: cur.predPath });
-    const gt = decodeLabelPng(cur.gtBytes, { palette: o.palette, source: cur.gtPath });
+    const dec = { palette: o.palette, inflate: inflateSync };
+    const pred = decodeLabelPng(cur.predBytes, { ...dec, source: cur.predPath });
+    const gt = decodeLabelPng(cur.gtBytes, { ...dec, source: cur.gtPath });
     timing.decodeMs += performance.now() - td;
     if (pred.width !== gt.width || pred.height !== gt.height) {
       throw new Error(

@@ -89,5 +89,6 @@ export type {
   DecodedLabelPng,
   DecodeLabelPngOptions,
   EncodeLabelPngOptions,
+  InflateFn,
   PngColorType,
 } from './labels/index.js';

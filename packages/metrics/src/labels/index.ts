@@ -23,3 +23,4 @@ export type {
   EncodeLabelPngOptions,
   PngColorType,
 } from './label-png.js';
+export type { InflateFn } from './png-indexed.js';

@@ -1,5 +1,6 @@
 import { decode, encode } from 'fast-png';
 import { CELEBAMASK_ALT_COLORS, CELEBAMASK_PALETTE } from './celebamask.js';
+import { decodeIndexedPng, type InflateFn } from './png-indexed.js';
 
 /** PNG colour types a label map can arrive in. */
 export type PngColorType = 0 | 2 | 3 | 4 | 6;
@@ -23,6 +24,12 @@ export interface DecodeLabelPngOptions {
   extraColors?: readonly { readonly id: number; readonly color: readonly number[] }[];
   /** File name (or other origin) named in error messages. */
   source?: string;
+  /**
+   * A zlib inflater (in Node: `zlib.inflateSync`). With it, 8-bit grey and palette PNGs (what
+   * label maps nearly always are) decode through it instead of the pure-JS inflate: same labels,
+   * about twice as fast. Other PNG kinds, and files it cannot decode, take the general path.
+   */
+  inflate?: InflateFn;
 }
 
 export const DEFAULT_DECODE_LABEL_PNG_OPTIONS = {
@@ -100,6 +107,10 @@ export function decodeLabelPng(
   const u8 = toUint8(bytes);
   if (u8.length < 8 || PNG_SIGNATURE.some((b, i) => u8[i] !== b)) {
     throw new Error(`decodeLabelPng(${opts.source}): not a PNG file (bad signature)`);
+  }
+  if (options.inflate) {
+    const fast = decodeIndexedPng(u8, options.inflate);
+    if (fast) return { ...fast, bitDepth: 8 };
   }
   let png: ReturnType<typeof decode>;
   try {
