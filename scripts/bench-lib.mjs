@@ -54,3 +54,36 @@ export async function timeIt(fn, { warmup = 1, reps = 5 } = {}) {
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
 }
+
+/**
+ * How many cores' worth of CPU this machine delivers right now: the work `threads` worker
+ * threads get through in `ms` of the same arithmetic loop, over what one thread does alone.
+ * 2.0 on two idle cores; lower when the cores are shared (other processes, a busy VM host).
+ * Benchmarks that use several threads print it so their numbers can be read.
+ */
+export async function parallelCapacity({ threads = 2, ms = 800 } = {}) {
+  const { Worker } = await import('node:worker_threads');
+  const src = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const a = new Float64Array(4096); let n = 0; const end = Date.now() + workerData;
+    while (Date.now() < end) { for (let i = 0; i < a.length; i++) a[i] = a[i] * 0.5 + i; n++; }
+    parentPort.postMessage(n);`;
+  const run = (k) =>
+    Promise.all(
+      Array.from(
+        { length: k },
+        () =>
+          new Promise((resolve, reject) => {
+            const w = new Worker(src, { eval: true, workerData: ms });
+            w.once('message', (n) => {
+              resolve(n);
+              w.terminate();
+            });
+            w.once('error', reject);
+          }),
+      ),
+    ).then((ns) => ns.reduce((s, n) => s + n, 0));
+  const one = await run(1);
+  const many = await run(threads);
+  return Number((many / one).toFixed(2));
+}

@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { computeMaskStats, createLoader, openDataset } from '@facepar/celebamask-data';
-import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { REPO_ROOT, writeBenchResult } from '../../../scripts/bench-lib.mjs';
+import { parallelCapacity, REPO_ROOT, writeBenchResult } from '../../../scripts/bench-lib.mjs';
 
 const shared = process.env.FACEPAR_SHARED_DIR ?? path.resolve(REPO_ROOT, '..', 'shared');
 const root = path.join(shared, 'data', 'celebamask-mini');
@@ -40,7 +40,8 @@ const mallocNote =
   process.env.MALLOC_MMAP_THRESHOLD_ === undefined
     ? 'glibc malloc defaults'
     : `MALLOC_MMAP_THRESHOLD_=${process.env.MALLOC_MMAP_THRESHOLD_} MALLOC_TRIM_THRESHOLD_=${process.env.MALLOC_TRIM_THRESHOLD_}`;
-await tf.setBackend('cpu');
+// the trainer's backend here: batches become wasm tensors (one copy into its heap)
+await tf.setBackend('wasm');
 const ds = await openDataset({ root });
 const BATCH = 8;
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 40);
@@ -75,6 +76,9 @@ async function loaderRate({ workers, transforms = {} }) {
 }
 
 const load = () => `load avg ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`;
+// what two threads of plain arithmetic get through next to one, right before the cases: 2.0 on
+// two free cores; shared or busy cores show here first
+const capacity = await parallelCapacity({ threads: 2 });
 const rows = [];
 const cases = [
   { name: '512 train pipeline, 2 worker threads', workers: 2, goal: '>= 150 samples/s' },
@@ -93,7 +97,7 @@ for (const c of cases) {
     value: rate,
     unit: 'samples/s',
     ...(c.goal ? { goal: c.goal } : {}),
-    note: `${ds.length} real 512² JPEG+PNG pairs, batch ${BATCH}, ${BATCHES * BATCH} samples; ${mallocNote}; ${load()}`,
+    note: `${ds.length} real 512² JPEG+PNG pairs, batch ${BATCH}, ${BATCHES * BATCH} samples, wasm tensors; ${mallocNote}; ${load()}; 2-thread capacity ${capacity}x`,
   });
   rows.push({
     case: `${c.name}: CPU time per sample`,

@@ -1,5 +1,5 @@
 // Worker-thread side of `createLoader`: decodes, augments, normalises and pads samples off the
-// main thread, writing each into a slot of a shared ring the loader copies batches from.
+// main thread, each straight into its place in a shared-memory batch.
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
 import { DatasetError } from './dataset-error.js';
@@ -12,31 +12,23 @@ import {
 import { createRng } from './rng.js';
 import { normalizePadInto } from './transforms.js';
 
-/**
- * Samples normalised and padded to the crop size, `slots` of them in shared memory: slot k
- * holds image floats [k*H*W*3, (k+1)*H*W*3) and labels [k*H*W, (k+1)*H*W). Reused for the
- * whole run, so no sample allocates or transfers its 4 MB.
- */
-export interface SampleRing {
-  slots: number;
-  /** Float32, [slots, H, W, 3], normalised. */
-  images: SharedArrayBuffer;
-  /** Int32, [slots, H, W], padded with the ignore index. */
-  labels: SharedArrayBuffer;
-}
-
 export interface LoaderWorkerData {
   entries: DatasetEntry[];
   read: ReadSampleOptions;
   transforms: TrainPipelineOptions;
-  ring: SampleRing;
 }
 
 export interface LoaderJob {
   id: number;
   index: number;
   seed: number;
-  /** Ring slot the sample is written to. */
+  /**
+   * The batch the sample belongs to, in shared memory: Float32 [B, H, W, 3] images and Int32
+   * [B, H, W] labels. The worker normalises and pads the sample straight into position `slot`,
+   * so nothing is allocated, transferred or copied per sample.
+   */
+  images: SharedArrayBuffer;
+  labels: SharedArrayBuffer;
   slot: number;
 }
 
@@ -53,8 +45,6 @@ sharp.concurrency(1);
 const data = workerData as LoaderWorkerData;
 const pipe = resolveTrainPipelineOptions(data.transforms);
 const [H, W] = pipe.cropSize;
-const ringImages = new Float32Array(data.ring.images);
-const ringLabels = new Int32Array(data.ring.labels);
 const port = parentPort!;
 port.on('message', async (job: LoaderJob) => {
   try {
@@ -67,8 +57,8 @@ port.on('message', async (job: LoaderJob) => {
     });
     normalizePadInto({
       ...s,
-      outImage: ringImages,
-      outLabels: ringLabels,
+      outImage: new Float32Array(job.images),
+      outLabels: new Int32Array(job.labels),
       imageOffset: job.slot * H * W * 3,
       labelOffset: job.slot * H * W,
       outWidth: W,

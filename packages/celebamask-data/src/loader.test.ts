@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
 import { describeWithSharedData, expectNoTensorLeak } from '@facepar/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +112,27 @@ describe('createLoader', () => {
         state: { seed: 4, epoch: 0, position: 0 },
       }),
     ).toThrow(/must have seed 5/);
+  });
+
+  it('on wasm, batches made over reused memory stay intact while later batches fill it', async () => {
+    // wasm copies a tensor's values into its heap when the tensor is made, so the loader hands
+    // it the reused batch memory directly; batches held across many later ones must not change
+    const want = await take(createLoader({ dataset: ds, batchSize: 3, transforms, seed: 9 }), 6);
+    await tf.setBackend('wasm');
+    try {
+      const loader = createLoader({ dataset: ds, batchSize: 3, transforms, seed: 9, prefetch: 1 });
+      const held: LoaderBatch[] = [];
+      for (let i = 0; i < 6; i++) held.push((await loader.next()) as LoaderBatch);
+      for (let i = 0; i < 6; i++) {
+        expect(held[i]!.ids).toEqual(want[i]!.ids);
+        expect(sameBytes(held[i]!.images.dataSync() as Float32Array, want[i]!.images)).toBe(true);
+        expect(sameBytes(held[i]!.labels.dataSync() as Int32Array, want[i]!.labels)).toBe(true);
+      }
+      tf.dispose(held.flatMap((b) => [b.images, b.labels]));
+      await loader.close();
+    } finally {
+      await tf.setBackend('cpu');
+    }
   });
 
   it('does not leak tensors beyond the batch it returns', async () => {

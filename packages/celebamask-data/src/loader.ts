@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { DatasetError, type SkippedFile } from './dataset-error.js';
 import { type Dataset, readSample } from './dataset.js';
-import type { LoaderJob, LoaderJobResult, LoaderWorkerData, SampleRing } from './loader-worker.js';
+import type { LoaderJob, LoaderJobResult, LoaderWorkerData } from './loader-worker.js';
 import { compiledWorkerUrl, workerExecArgv } from './worker-url.js';
 import {
   evalTransform,
@@ -73,17 +73,52 @@ export interface Loader extends AsyncIterable<LoaderBatch> {
   close(): Promise<void>;
 }
 
-/** Where a worker left a finished sample. */
-interface RingSlot {
-  slot: number;
+/**
+ * One batch's memory. Each job is assigned a batch and a position in it when it starts; a worker
+ * writes the normalised, padded sample there directly. Only when a skipped file or an epoch end
+ * shifts later samples is a sample copied to the position it ends up in.
+ */
+interface BatchBuffers {
+  images: Float32Array;
+  labels: Int32Array;
+  /** Started jobs assigned here and not yet consumed. */
+  pending: number;
+  /** The (epoch, batch) key jobs are being assigned under, or null once it is complete. */
+  key: string | null;
+  /** The batch being filled in `next()` lives here (samples may be copied in). */
+  filling: boolean;
+}
+
+/**
+ * Backends whose `write` copies a new tensor's values into memory of their own at once (wasm:
+ * into its heap), so the typed array given to `tf.tensor` may be overwritten right after. The
+ * cpu and webgpu backends keep the array itself, and cpu's `dataSync()` returns it, so batches
+ * for them are copied out of the reused memory first.
+ */
+const COPYING_BACKENDS = new Set(['wasm']);
+
+/** A typed array over fresh memory that is not zero-filled (Node's `Buffer.allocUnsafeSlow`). */
+function uninitialised<T extends Float32Array | Int32Array>(
+  Ctor: new (buffer: ArrayBuffer, byteOffset: number, length: number) => T,
+  length: number,
+): T {
+  const buf = Buffer.allocUnsafeSlow(length * 4);
+  return new Ctor(buf.buffer as ArrayBuffer, buf.byteOffset, length);
+}
+
+/** A worker has written the sample into its job's batch position. */
+interface Written {
+  written: true;
 }
 
 interface Job {
   epoch: number;
   position: number;
   index: number;
-  /** Augmented bytes (main thread), or the ring slot a worker wrote the padded sample to. */
-  result: Promise<SegSample | RingSlot>;
+  /** Augmented bytes (main thread), or the note that a worker wrote it into `target`. */
+  result: Promise<SegSample | Written>;
+  target: BatchBuffers;
+  slot: number;
 }
 
 function resolveCreateLoaderOptions(options: CreateLoaderOptions) {
@@ -146,7 +181,7 @@ class WorkerPool {
   private readonly workers: { worker: Worker; busy: number }[] = [];
   private readonly waiting = new Map<
     number,
-    { resolve: (s: RingSlot) => void; reject: (e: Error) => void; slot: number }
+    { resolve: (s: Written) => void; reject: (e: Error) => void }
   >();
   private readonly queue: LoaderJob[] = [];
   private nextId = 0;
@@ -163,7 +198,7 @@ class WorkerPool {
         const w = this.waiting.get(msg.id);
         if (!w) return;
         this.waiting.delete(msg.id);
-        if (msg.ok) w.resolve({ slot: w.slot });
+        if (msg.ok) w.resolve({ written: true });
         else if (msg.file !== undefined && msg.problem !== undefined)
           w.reject(new DatasetError({ file: msg.file, problem: msg.problem }));
         else w.reject(new Error(`createLoader worker: ${msg.message}`));
@@ -189,13 +224,13 @@ class WorkerPool {
     }
   }
 
-  /** Decodes sample `index` into ring `slot` (free until the result has been copied out). */
-  run(index: number, seed: number, slot: number): Promise<RingSlot> {
+  /** Decodes sample `index` into position `slot` of the shared batch memory. */
+  run(job: Omit<LoaderJob, 'id'>): Promise<Written> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject, slot });
-      this.queue.push({ id, index, seed, slot });
+      this.waiting.set(id, { resolve, reject });
+      this.queue.push({ id, ...job });
       this.dispatch();
     });
   }
@@ -218,23 +253,39 @@ export function createLoader(options: CreateLoaderOptions): Loader {
   const { entries, readOptions } = options.dataset;
   const size = entries.length;
   const [H, W] = pipe.cropSize;
-  // every started job holds a ring slot until its sample is copied into a batch; at most
-  // prefetch * batchSize jobs are queued, so slot (job number % that) is always free
-  const ringSlots = o.prefetch * o.batchSize;
-  const ring: SampleRing | null =
+  const B = o.batchSize;
+  const pool =
     o.workers > 0
-      ? {
-          slots: ringSlots,
-          images: new SharedArrayBuffer(ringSlots * H * W * 3 * 4),
-          labels: new SharedArrayBuffer(ringSlots * H * W * 4),
-        }
+      ? new WorkerPool(o.workers, { entries: [...entries], read: readOptions, transforms })
       : null;
-  const ringImages = ring ? new Float32Array(ring.images) : null;
-  const ringLabels = ring ? new Int32Array(ring.labels) : null;
-  const pool = ring
-    ? new WorkerPool(o.workers, { entries: [...entries], read: readOptions, transforms, ring })
-    : null;
-  let jobsStarted = 0;
+  // Batch memory, allocated once and reused: fresh memory costs a page fault per 4 KiB on first
+  // write (measured: 24 ms per 512² sample for fresh shared memory). Shared with the workers when
+  // there are any. Jobs in flight are bounded, so only a few (about prefetch + 2) ever exist.
+  const byKey = new Map<string, BatchBuffers>();
+  const kept: BatchBuffers[] = [];
+  const acquire = (key: string): BatchBuffers => {
+    let b = kept.find((k) => k.key === null && k.pending === 0 && !k.filling);
+    if (!b) {
+      const mem = (n: number) => (pool ? new SharedArrayBuffer(n * 4) : new ArrayBuffer(n * 4));
+      b = {
+        images: new Float32Array(mem(B * H * W * 3)),
+        labels: new Int32Array(mem(B * H * W)),
+        pending: 0,
+        key: null,
+        filling: false,
+      };
+      kept.push(b);
+    }
+    b.key = key;
+    byKey.set(key, b);
+    return b;
+  };
+  /** No more jobs will be assigned to `b`: its key is done. */
+  const closeKey = (b: BatchBuffers): void => {
+    if (b.key !== null) byKey.delete(b.key);
+    b.key = null;
+  };
+  let epochJobs = 0; // jobs started in the current epoch (by this loader)
   const skipped: SkippedFile[] = [];
   let failedInARow = 0;
   // cursor of the next job to start, and of the next result to consume
@@ -251,13 +302,26 @@ export function createLoader(options: CreateLoaderOptions): Loader {
     if (jobPos >= size - tail) {
       jobEpoch++;
       jobPos = 0;
+      epochJobs = 0;
+      for (const b of [...byKey.values()]) closeKey(b); // the epoch's last, partial batch
       order = epochOrder({ size, seed: o.seed, epoch: jobEpoch, shuffle: o.shuffle });
     }
     if (jobEpoch >= o.epochs) return false;
     const index = order[jobPos]!;
     const seed = mixSeed(o.seed, jobEpoch, jobPos);
+    const key = `${jobEpoch}:${Math.floor(epochJobs / B)}`;
+    const slot = epochJobs % B;
+    const target = byKey.get(key) ?? acquire(key);
+    target.pending++;
+    if (slot === B - 1) closeKey(target);
     const result = pool
-      ? pool.run(index, seed, jobsStarted % ringSlots)
+      ? pool.run({
+          index,
+          seed,
+          images: target.images.buffer as SharedArrayBuffer,
+          labels: target.labels.buffer as SharedArrayBuffer,
+          slot,
+        })
       : loadTrainCrop({
           ...transforms,
           entry: entries[index]!,
@@ -265,26 +329,22 @@ export function createLoader(options: CreateLoaderOptions): Loader {
           read: readOptions,
         });
     result.catch(() => {}); // handled when consumed
-    queue.push({ epoch: jobEpoch, position: jobPos, index, result });
+    queue.push({ epoch: jobEpoch, position: jobPos, index, result, target, slot });
     jobPos++;
-    jobsStarted++;
+    epochJobs++;
     return true;
   };
   const fill = () => {
-    while (queue.length < ringSlots && start()) {}
+    while (queue.length < o.prefetch * B && start()) {}
   };
 
-  /** Writes a finished sample into batch position `b` (normalising main-thread bytes). */
-  const put = (
-    sample: SegSample | RingSlot,
-    b: number,
-    images: Float32Array,
-    labels: Int32Array,
-  ): void => {
-    if ('slot' in sample) {
-      const k = sample.slot;
-      images.set(ringImages!.subarray(k * H * W * 3, (k + 1) * H * W * 3), b * H * W * 3);
-      labels.set(ringLabels!.subarray(k * H * W, (k + 1) * H * W), b * H * W);
+  /** Puts a finished sample at position `b` of `batch`: a copy only when it was written elsewhere. */
+  const put = (job: Job, sample: SegSample | Written, batch: BatchBuffers, b: number): void => {
+    if ('written' in sample) {
+      if (job.target === batch && job.slot === b) return;
+      const [src, n3, n] = [job.target, H * W * 3, H * W];
+      batch.images.set(src.images.subarray(job.slot * n3, (job.slot + 1) * n3), b * n3);
+      batch.labels.set(src.labels.subarray(job.slot * n, (job.slot + 1) * n), b * n);
       return;
     }
     normalizePadInto({
@@ -292,8 +352,8 @@ export function createLoader(options: CreateLoaderOptions): Loader {
       labels: sample.labels,
       width: sample.width,
       height: sample.height,
-      outImage: images,
-      outLabels: labels,
+      outImage: batch.images,
+      outLabels: batch.labels,
       outWidth: W,
       outHeight: H,
       imageOffset: b * H * W * 3,
@@ -304,24 +364,34 @@ export function createLoader(options: CreateLoaderOptions): Loader {
       segPadValue: pipe.ignoreIndex,
     });
   };
+  /** A consumed job no longer needs its batch memory. */
+  const consumed = (job: Job): void => {
+    job.target.pending--;
+  };
 
   const next = async (): Promise<LoaderBatch | null> => {
     if (closed) throw new Error('createLoader: next() after close()');
-    const B = o.batchSize;
-    const images = new Float32Array(B * H * W * 3);
-    const labels = new Int32Array(B * H * W);
     const ids: string[] = [];
+    // the batch being filled: the memory of its first sample's job
+    let batch: BatchBuffers | null = null;
     let epoch = -1;
     while (ids.length < B) {
       fill();
       const job = queue.shift();
       if (!job) return null;
       // batches never span epochs: a partial batch at an epoch's end is dropped
-      if (epoch !== -1 && job.epoch !== epoch) ids.length = 0;
+      if (epoch !== -1 && job.epoch !== epoch) {
+        ids.length = 0;
+        if (batch) batch.filling = false;
+      }
       epoch = job.epoch;
       try {
-        // copied out at once: the job's ring slot is reused by the next fill()
-        put(await job.result, ids.length, images, labels);
+        const sample = await job.result;
+        if (ids.length === 0) {
+          batch = job.target;
+          batch.filling = true;
+        }
+        put(job, sample, batch!, ids.length);
         ids.push(entries[job.index]!.id);
         failedInARow = 0;
       } catch (err) {
@@ -333,17 +403,31 @@ export function createLoader(options: CreateLoaderOptions): Loader {
             problem: `every sample of the dataset failed to load (${size} in a row); last: ${err.problem}`,
           });
         }
+      } finally {
+        consumed(job);
       }
       state = { seed: o.seed, epoch: job.epoch, position: job.position + 1 };
     }
     fill();
+    // every job assigned to this batch's memory was consumed (they follow its first sample),
+    // so no worker writes into it any more
+    if (batch!.pending !== 0) throw new Error('createLoader: internal error, batch still in use');
     if (state.position >= size) state = { seed: o.seed, epoch: state.epoch + 1, position: 0 };
-    return {
-      images: tf.tensor4d(images, [B, H, W, 3], 'float32'),
-      labels: tf.tensor3d(labels, [B, H, W], 'int32'),
-      ids,
-      epoch,
-    };
+    // the memory is reused for later batches: tensors get it directly only where the backend
+    // copies it at once; otherwise they get a copy (not zero-filled first)
+    let imageData = batch!.images;
+    let labelData = batch!.labels;
+    if (!COPYING_BACKENDS.has(tf.getBackend())) {
+      imageData = uninitialised(Float32Array, imageData.length);
+      imageData.set(batch!.images);
+      labelData = uninitialised(Int32Array, labelData.length);
+      labelData.set(batch!.labels);
+    }
+    const images = tf.tensor4d(imageData, [B, H, W, 3], 'float32');
+    const labels = tf.tensor3d(labelData, [B, H, W], 'int32');
+    closeKey(batch!);
+    batch!.filling = false;
+    return { images, labels, ids, epoch };
   };
 
   return {
@@ -353,6 +437,8 @@ export function createLoader(options: CreateLoaderOptions): Loader {
     async close() {
       closed = true;
       queue.length = 0;
+      byKey.clear();
+      kept.length = 0;
       await pool?.close();
     },
     async *[Symbol.asyncIterator]() {
