@@ -5,6 +5,11 @@ export const VERSION = '0.1.0';
 export { FACEPAR_GRADIENTS, registerFaceparGradients } from './gradients/register-gradients.js';
 export { interpolationTaps, resizeBilinearBackprop } from './gradients/resize-bilinear-gradient.js';
 export type { InterpolationTaps } from './gradients/resize-bilinear-gradient.js';
+export { LEAN_GRADS_TFJS_VERSION, leanVariableGrads } from './gradients/lean-grads.js';
+export type {
+  LeanVariableGradsOptions,
+  LeanVariableGradsResult,
+} from './gradients/lean-grads.js';
 export { maxPool2d, resolveMaxPool2dOptions, DEFAULT_MAX_POOL_2D_OPTIONS } from './ops/max-pool.js';
 export type { MaxPool2dOptions } from './ops/max-pool.js';
 export { torchPadding } from './ops/padding.js';

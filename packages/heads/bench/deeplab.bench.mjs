@@ -1,9 +1,18 @@
 // DeepLabV3+ on the wasm backend vs PyTorch CPU on the same machine.
 //   node packages/heads/bench/deeplab.bench.mjs [--cases demo,infer,train] [--reps N]
 //        [--train-size 256] [--train-batch 2]
+//        [--grads lean|variable]  (training gradients: @facepar/core leanVariableGrads, the
+//                                  default, or tf.variableGrads for a before/after comparison)
 //        [--torch-json FILE]  (reuse PyTorch timings printed by torch_deeplab.py)
-// Measured here: the r50-d8 training step at 256x256 batch 2 needs more than wasm32's 4 GiB
-// heap and aborts (recorded as a failed row); --train-size 128 fits (about 2.6 GiB).
+//        [--result-name NAME] (bench/results/heads-NAME.json; default from the cases)
+//        [--max-heap-mib N]   (fail a case whose wasm heap reaches N MiB; default 4095: the
+//                              wasm32 heap stops at 65535 pages = 4096 MiB - 64 KiB, where
+//                              allocations start failing)
+// A case FAILS (row marked failed, exit code 1) instead of reporting numbers when XNNPACK
+// prints "XNN status ... not successful" (status 6 = out of memory; tfjs only warns and the
+// results are garbage), when the wasm heap reached --max-heap-mib, or when the loss is not finite.
+// Measured here: with tf.variableGrads the r50-d8 training step at 256x256 batch 2 does not fit
+// wasm32's 4 GiB heap; with leanVariableGrads it does (bench/results/heads-deeplab-train.json).
 // Cases:
 //   demo  : deeplabv3plus_r18-d16-thin forward+backward at 128x128, batch 8
 //   infer : deeplabv3plus_r50-d8 inference 512x512, batch 1 (decode logits resized)
@@ -11,11 +20,11 @@
 // PyTorch (torch_deeplab.py, plain-torch reimplementation with the same structure) is timed
 // in the same run when /usr/bin/python3 has torch. Imports the built packages (pnpm build).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import fs, { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmTrainingKernels } from '@facepar/core';
+import { leanVariableGrads, registerWasmTrainingKernels } from '@facepar/core';
 import { createSegmentor, resizeLogits } from '@facepar/heads';
 import * as tf from '@tensorflow/tfjs-core';
 import { timeIt, writeBenchResult } from '../../../scripts/bench-lib.mjs';
@@ -30,6 +39,35 @@ const cases = flag('cases', 'demo,infer,train').split(',');
 const reps = Number(flag('reps', '2'));
 const PYTHON = flag('python', '/usr/bin/python3');
 const torchJson = flag('torch-json', null);
+const gradsMode = flag('grads', 'lean');
+if (!['lean', 'variable'].includes(gradsMode)) {
+  throw new Error(`--grads must be one of lean, variable; got ${gradsMode}`);
+}
+const maxHeapMiB = Number(flag('max-heap-mib', '4095'));
+
+// XNNPACK reports failures (e.g. out of memory) only as a printed warning and tfjs carries on.
+// The wasm module prints through console.warn (bound at start-up: the single-threaded build) or
+// fs.writeSync(2) (the threaded build), so watch the process streams and fs.writeSync.
+const XNN_FAILURE = /XNN status for (\S+) is not successful\. Got status (\d+)/g;
+const XNN_STATUS = { 6: 'out of memory' };
+const xnnFailures = [];
+const scanForXnn = (chunk) => {
+  for (const m of String(chunk).matchAll(XNN_FAILURE)) {
+    xnnFailures.push(`${m[1]} status ${m[2]}${XNN_STATUS[m[2]] ? ` (${XNN_STATUS[m[2]]})` : ''}`);
+  }
+};
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream);
+  stream.write = (chunk, ...rest) => {
+    scanForXnn(chunk);
+    return write(chunk, ...rest);
+  };
+}
+const writeSync = fs.writeSync;
+fs.writeSync = (fd, data, ...rest) => {
+  if (fd === 1 || fd === 2) scanForXnn(data);
+  return writeSync(fd, data, ...rest);
+};
 
 await tf.setBackend('wasm');
 registerWasmTrainingKernels();
@@ -66,16 +104,21 @@ function lossFn(seg, x, labels) {
   return loss;
 }
 
-/** One plain-SGD training step (forward, backward, update); returns nothing, frees everything. */
+/**
+ * One plain-SGD training step (forward, backward, update, one variable at a time as an optimizer
+ * does); returns nothing, frees everything, throws on a non-finite loss.
+ */
 function trainStep(seg, x, labels, lr = 0.01) {
-  tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => lossFn(seg, x, labels));
-    for (const [name, g] of Object.entries(grads)) {
-      const v = tf.engine().registeredVariables[name];
-      v.assign(tf.sub(v, tf.mul(g, lr)));
-    }
-    return value;
-  });
+  const f = () => lossFn(seg, x, labels);
+  const { value, grads } = gradsMode === 'lean' ? leanVariableGrads({ f }) : tf.variableGrads(f);
+  for (const [name, g] of Object.entries(grads)) {
+    const v = tf.engine().registeredVariables[name];
+    tf.tidy(() => v.assign(tf.sub(v, tf.mul(g, lr))));
+    g.dispose();
+  }
+  const loss = value.dataSync()[0];
+  value.dispose();
+  if (!Number.isFinite(loss)) throw new Error(`training loss is ${loss}`);
 }
 
 function inputs(batch, size, numClasses) {
@@ -109,30 +152,62 @@ const rows = [];
 const torchCases = cases.filter((c) => c !== 'demo');
 const torch = torchCases.length ? torchTimes(torchCases.join(',')) : {};
 console.log(`PyTorch: ${JSON.stringify(torch)}`);
-const resultName =
-  cases.join(',') === 'demo,infer,train' ? 'deeplab' : `deeplab-${cases.join('-')}`;
+const resultName = flag(
+  'result-name',
+  cases.join(',') === 'demo,infer,train' ? 'deeplab' : `deeplab-${cases.join('-')}`,
+);
 const flush = () => writeBenchResult({ pkg: 'heads', name: resultName, rows, extra: { torch } });
 
-/** Runs one case; an error (e.g. wasm out of memory) becomes a row instead of losing the rest. */
+/** Why the numbers of a case that ran cannot be trusted, or null. */
+function unhealthy() {
+  if (xnnFailures.length > 0) {
+    const distinct = [...new Set(xnnFailures)];
+    return `XNNPACK failed ${xnnFailures.length} time(s): ${distinct.slice(0, 3).join('; ')}`;
+  }
+  const heapMiB = wasmHeapBytes() / 2 ** 20;
+  if (heapMiB >= maxHeapMiB) {
+    return `wasm heap reached ${heapMiB.toFixed(0)} MiB (limit ${maxHeapMiB} MiB)`;
+  }
+  return null;
+}
+
+/**
+ * Runs one case. `fn(out)` pushes its measured rows to `out` and may push reference rows (PyTorch)
+ * to `refs`; the measured rows are kept only if the case finished healthy, otherwise one failed
+ * row replaces them (an error, e.g. wasm out of memory, does not lose the other cases).
+ */
 async function runCase(name, fn) {
   if (!cases.includes(name)) return;
+  xnnFailures.length = 0;
+  const out = [];
+  const refs = [];
+  let failure = null;
   try {
-    await fn();
+    await fn(out, refs);
+    failure = unhealthy();
   } catch (e) {
-    const message = String(e?.message ?? e).split('\n')[0];
+    failure = String(e?.message ?? e).split('\n')[0];
+    const more = unhealthy();
+    if (more) failure += `; ${more}`;
+  }
+  if (failure == null) {
+    rows.push(...out);
+  } else {
     const heap = (wasmHeapBytes() / 2 ** 20).toFixed(0);
     rows.push({
       case: `${name} (wasm)`,
       value: Number.NaN,
       unit: 'failed',
-      note: `${message} (wasm heap ${heap} MiB, live tensors ${(tf.memory().numBytes / 2 ** 20).toFixed(0)} MiB)`,
+      note: `${failure} (wasm heap ${heap} MiB, live tensors ${(tf.memory().numBytes / 2 ** 20).toFixed(0)} MiB)`,
     });
+    process.exitCode = 1;
   }
+  rows.push(...refs);
   console.log(`after ${name}: ${JSON.stringify(tf.memory())}, wasm heap ${wasmHeapBytes()}`);
   flush();
 }
 
-await runCase('demo', async () => {
+await runCase('demo', async (rows) => {
   const seg = createSegmentor({
     model: 'deeplabv3plus_r18-d16-thin',
     inputShape: [128, 128, 3],
@@ -156,7 +231,7 @@ await runCase('demo', async () => {
   }
 });
 
-await runCase('infer', async () => {
+await runCase('infer', async (rows) => {
   const seg = createSegmentor({
     model: 'deeplabv3plus_r50-d8',
     withAuxiliary: false,
@@ -200,10 +275,11 @@ await runCase('infer', async () => {
   }
 });
 
-await runCase('train', async () => {
+await runCase('train', async (rows, refs) => {
   const batch = Number(flag('train-batch', '2'));
   const size = Number(flag('train-size', '256'));
   const label = `r50-d8 train step ${size}x${size} b${batch}`;
+  const how = gradsMode === 'lean' ? 'leanVariableGrads' : 'tf.variableGrads';
   const seg = createSegmentor({
     model: 'deeplabv3plus_r50-d8',
     inputShape: [size, size, 3],
@@ -214,7 +290,12 @@ await runCase('train', async () => {
     const ms = await timeIt(() => trainStep(seg, x, labels), { warmup: 1, reps });
     const s = ms / 1000;
     const gflop = (3 * forwardFlops(seg.model, batch)) / 1e9;
-    rows.push({ case: `${label} (wasm)`, value: +s.toFixed(2), unit: 's' });
+    rows.push({
+      case: `${label} (wasm)`,
+      value: +s.toFixed(2),
+      unit: 's',
+      note: `gradients: ${how}; median of ${reps} after 1 warm-up`,
+    });
     rows.push({
       case: `${label} (wasm) throughput`,
       value: +(gflop / s).toFixed(1),
@@ -225,7 +306,12 @@ await runCase('train', async () => {
       case: `${label} peak memory (wasm heap)`,
       value: +(wasmHeapBytes() / 2 ** 20).toFixed(0),
       unit: 'MiB',
-      note: `process max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+      note: `gradients: ${how}; the heap only grows, so this is the peak of ${reps + 1} steps`,
+    });
+    rows.push({
+      case: `${label} peak memory (process max RSS)`,
+      value: +(process.resourceUsage().maxRSS / 1024).toFixed(0),
+      unit: 'MiB',
     });
     const torchShape = torch.train_shape ?? [2, 256, 256];
     if (torch.train != null && torchShape.join() === [batch, size, size].join()) {
@@ -239,7 +325,7 @@ await runCase('train', async () => {
   } finally {
     if (torch.train != null) {
       const [tb, th, tw] = torch.train_shape ?? [2, 256, 256];
-      rows.push({
+      refs.push({
         case: `r50-d8 train step ${th}x${tw} b${tb} (PyTorch CPU)`,
         value: +torch.train.toFixed(2),
         unit: 's',

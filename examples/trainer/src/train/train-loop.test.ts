@@ -69,6 +69,38 @@ describe('runTrainLoop', () => {
     optimizer.dispose();
   }, 120_000);
 
+  it('lean gradients (default) train exactly like tf.variableGrads (leanGradients: false)', async () => {
+    const n = 8;
+    const run = async (leanGradients: boolean | undefined) => {
+      const workDir = mkdtempSync(join(tmpdir(), 'facepar-lean-'));
+      const { model, optimizer, batches } = setup(3);
+      await runTrainLoop({
+        model,
+        computeLoss: tinyLoss,
+        optimizer,
+        lrAt: lrAt(n),
+        batches,
+        maxIters: n,
+        workDir,
+        config: {},
+        logEvery: 1,
+        checkpointEvery: 100,
+        stream: quiet,
+        ...(leanGradients === undefined ? {} : { leanGradients }),
+      });
+      const weights = await Promise.all(model.getWeights().map((w) => w.data()));
+      model.dispose();
+      optimizer.dispose();
+      return { losses: trainLosses(workDir), weights };
+    };
+    const lean = await run(undefined);
+    const plain = await run(false);
+    expect(lean.losses).toHaveLength(n);
+    expect(lean.losses).toEqual(plain.losses);
+    expect(lean.weights).toEqual(plain.weights);
+    expect(Math.abs(lean.losses[0]! - lean.losses[n - 1]!)).toBeGreaterThan(1e-3);
+  }, 60_000);
+
   it('resumed run reproduces the uninterrupted loss curve', async () => {
     const n = 12;
     const full = mkdtempSync(join(tmpdir(), 'facepar-full-'));
