@@ -62,7 +62,7 @@ function buildPng(options: {
 }): Uint8Array {
   const { labels, width: w, height: h, colorType, filters } = options;
   const raw = new Uint8Array((w + 1) * h);
-  let prev = new Uint8Array(w);
+  let prev: Uint8Array = new Uint8Array(w);
   for (let y = 0; y < h; y++) {
     const f = filters[y % filters.length]!;
     const row = labels.subarray(y * w, (y + 1) * w);
