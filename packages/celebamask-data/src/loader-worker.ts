@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { DatasetError } from './dataset-error.js';
 import type { DatasetEntry, ReadSampleOptions } from './dataset.js';
 import {
-  loadTrainCrop,
+  loadTrainCropUndistorted,
   resolveTrainPipelineOptions,
   type TrainPipelineOptions,
 } from './pipeline.js';
@@ -48,15 +48,17 @@ const [H, W] = pipe.cropSize;
 const port = parentPort!;
 port.on('message', async (job: LoaderJob) => {
   try {
-    const s = await loadTrainCrop({
+    const { sample: s, photoMetric } = await loadTrainCropUndistorted({
       ...data.transforms,
       entry: data.entries[job.index]!,
       rng: createRng({ seed: job.seed }),
       read: data.read,
       syncIo: true,
     });
+    // the photometric distortion is applied while normalising: one pass over the crop
     normalizePadInto({
       ...s,
+      photoMetric,
       outImage: new Float32Array(job.images),
       outLabels: new Int32Array(job.labels),
       imageOffset: job.slot * H * W * 3,

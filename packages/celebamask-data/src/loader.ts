@@ -6,12 +6,13 @@ import type { LoaderJob, LoaderJobResult, LoaderWorkerData } from './loader-work
 import { compiledWorkerUrl, workerExecArgv } from './worker-url.js';
 import {
   evalTransform,
-  loadTrainCrop,
+  loadTrainCropUndistorted,
+  type UndistortedCrop,
   resolveTrainPipelineOptions,
   type TrainPipelineOptions,
 } from './pipeline.js';
 import { createRng, mixSeed } from './rng.js';
-import { normalizePadInto, type SegSample } from './transforms.js';
+import { normalizePadInto } from './transforms.js';
 
 /**
  * Where a loader stands. All randomness derives from these numbers (epoch order from
@@ -115,8 +116,8 @@ interface Job {
   epoch: number;
   position: number;
   index: number;
-  /** Augmented bytes (main thread), or the note that a worker wrote it into `target`. */
-  result: Promise<SegSample | Written>;
+  /** The crop and its drawn distortion (main thread), or the note that a worker wrote it. */
+  result: Promise<UndistortedCrop | Written>;
   target: BatchBuffers;
   slot: number;
 }
@@ -322,7 +323,7 @@ export function createLoader(options: CreateLoaderOptions): Loader {
           labels: target.labels.buffer as SharedArrayBuffer,
           slot,
         })
-      : loadTrainCrop({
+      : loadTrainCropUndistorted({
           ...transforms,
           entry: entries[index]!,
           rng: createRng({ seed }),
@@ -339,19 +340,21 @@ export function createLoader(options: CreateLoaderOptions): Loader {
   };
 
   /** Puts a finished sample at position `b` of `batch`: a copy only when it was written elsewhere. */
-  const put = (job: Job, sample: SegSample | Written, batch: BatchBuffers, b: number): void => {
-    if ('written' in sample) {
+  const put = (job: Job, crop: UndistortedCrop | Written, batch: BatchBuffers, b: number): void => {
+    if ('written' in crop) {
       if (job.target === batch && job.slot === b) return;
       const [src, n3, n] = [job.target, H * W * 3, H * W];
       batch.images.set(src.images.subarray(job.slot * n3, (job.slot + 1) * n3), b * n3);
       batch.labels.set(src.labels.subarray(job.slot * n, (job.slot + 1) * n), b * n);
       return;
     }
+    const { sample, photoMetric } = crop;
     normalizePadInto({
       image: sample.image,
       labels: sample.labels,
       width: sample.width,
       height: sample.height,
+      photoMetric,
       outImage: batch.images,
       outLabels: batch.labels,
       outWidth: W,
@@ -386,12 +389,12 @@ export function createLoader(options: CreateLoaderOptions): Loader {
       }
       epoch = job.epoch;
       try {
-        const sample = await job.result;
+        const crop = await job.result;
         if (ids.length === 0) {
           batch = job.target;
           batch.filling = true;
         }
-        put(job, sample, batch!, ids.length);
+        put(job, crop, batch!, ids.length);
         ids.push(entries[job.index]!.id);
         failedInARow = 0;
       } catch (err) {

@@ -18,6 +18,7 @@ import {
   normalizeImage,
   normalizePadInto,
   type PhotoMetricDistortionOptions,
+  type PhotoMetricDraw,
   randomCropBox,
   randomResizeSize,
   resizeSample,
@@ -145,11 +146,26 @@ function drawGeometry(
   return { width, height, cropLabels, box, flip };
 }
 
-function photometric(sample: SegSample, o: ResolvedTrainPipelineOptions, rng: Rng): SegSample {
-  if (o.photoMetric !== null) {
-    applyPhotoMetric({ image: sample.image, draw: drawPhotoMetric({ rng, ...o.photoMetric }) });
-  }
-  return sample;
+/** A crop before its photometric distortion, and the distortion drawn for it (null: off). */
+export interface UndistortedCrop {
+  sample: SegSample;
+  photoMetric: PhotoMetricDraw | null;
+}
+
+/** Draws the photometric distortion (after the geometry, in the RNG's fixed order). */
+function withPhotoMetric(
+  sample: SegSample,
+  o: ResolvedTrainPipelineOptions,
+  rng: Rng,
+): UndistortedCrop {
+  const photoMetric = o.photoMetric === null ? null : drawPhotoMetric({ rng, ...o.photoMetric });
+  return { sample, photoMetric };
+}
+
+/** Applies the drawn distortion to the crop's bytes. */
+function distort(c: UndistortedCrop): SegSample {
+  if (c.photoMetric) applyPhotoMetric({ image: c.sample.image, draw: c.photoMetric });
+  return c.sample;
 }
 
 /** Normalises and pads an augmented crop to the crop size (what batches hold). */
@@ -189,6 +205,13 @@ export function normalizeTrainCrop(
 export function trainCrop(
   options: { sample: SegSample; rng: Rng } & TrainPipelineOptions,
 ): SegSample {
+  return distort(trainCropUndistorted(options));
+}
+
+/** `trainCrop` up to, not including, its photometric distortion (drawn, not applied). */
+function trainCropUndistorted(
+  options: { sample: SegSample; rng: Rng } & TrainPipelineOptions,
+): UndistortedCrop {
   const o = resolveTrainPipelineOptions(options);
   const { sample, rng } = options;
   const g = drawGeometry(sample, o, rng);
@@ -201,7 +224,7 @@ export function trainCrop(
     box: g.box,
     flip: g.flip,
   });
-  return photometric(
+  return withPhotoMetric(
     { image, labels: g.cropLabels, width: g.box.width, height: g.box.height },
     o,
     rng,
@@ -221,6 +244,16 @@ export function trainTransform(
  * geometry as `trainCrop`; image pixels differ only by the resize kernel.
  */
 export async function loadTrainCrop(
+  options: Parameters<typeof loadTrainCropUndistorted>[0],
+): Promise<SegSample> {
+  return distort(await loadTrainCropUndistorted(options));
+}
+
+/**
+ * `loadTrainCrop` up to, not including, its photometric distortion: the loader applies the
+ * drawn distortion while normalising (`normalizePadInto({ photoMetric })`), in one pass.
+ */
+export async function loadTrainCropUndistorted(
   options: {
     entry: DatasetEntry;
     rng: Rng;
@@ -231,7 +264,7 @@ export async function loadTrainCrop(
      */
     syncIo?: boolean;
   } & TrainPipelineOptions,
-): Promise<SegSample> {
+): Promise<UndistortedCrop> {
   const o = resolveTrainPipelineOptions(options);
   const { entry, rng, read } = options;
   if (read.resize === 'mask-to-image') {
@@ -239,7 +272,7 @@ export async function loadTrainCrop(
     const s = await readSample({ entry, ...read });
     if (s.labels === null)
       throw new DatasetError({ file: entry.image, problem: 'training needs a mask' });
-    return trainCrop({ ...options, sample: { ...s, labels: s.labels } });
+    return trainCropUndistorted({ ...options, sample: { ...s, labels: s.labels } });
   }
   const lab = await readLabels({
     entry,
@@ -293,7 +326,7 @@ export async function loadTrainCrop(
       problem: `cannot decode image: ${(err as Error).message}`,
     });
   }
-  return photometric(
+  return withPhotoMetric(
     { image, labels: g.cropLabels, width: g.box.width, height: g.box.height },
     o,
     rng,

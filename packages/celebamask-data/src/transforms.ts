@@ -612,29 +612,45 @@ for (let i = 1; i < 256; i++) {
   HDIV[i] = Math.round((180 << HSV_SHIFT) / (6 * i));
 }
 
-/**
- * Saturation scale and hue shift through 8-bit HSV with OpenCV's arithmetic (H in 0..179, S and
- * V in 0..255), one RGB→HSV→RGB round trip per pixel.
- */
 const IDENTITY_LUT = Uint8Array.from({ length: 256 }, (_, v) => v);
 
-function hsvInPlace(
-  image: Uint8Array,
-  saturation: number | null,
-  hue: number | null,
-  pre: Uint8Array = IDENTITY_LUT,
-): void {
+/** Saturation table of a draw: v -> clip(floor(v * scale)) (identity without the step). */
+function saturationLut(saturation: number | null): Uint8Array {
   const satLut = new Uint8Array(256);
   for (let v = 0; v < 256; v++) {
     const y = saturation === null ? v : v * saturation;
     satLut[v] = y <= 0 ? 0 : y >= 255 ? 255 : Math.floor(y);
   }
-  const dh = hue ?? 0;
+  return satLut;
+}
+
+/**
+ * Saturation scale and hue shift through 8-bit HSV with OpenCV's arithmetic (H in 0..179, S and
+ * V in 0..255), one RGB→HSV→RGB round trip per pixel, on `count` pixels from `src[srcAt]`:
+ * channel bytes go through `pre` first; the resulting bytes r, g, b are written as
+ * `f0[r], f1[g], f2[b]` at `out[outAt]` (bytes in place, or normalised floats in one pass).
+ */
+function hsvInto(o: {
+  src: Uint8Array;
+  srcAt: number;
+  count: number;
+  pre: Uint8Array;
+  satLut: Uint8Array;
+  hue: number | null;
+  out: Uint8Array | Float32Array;
+  outAt: number;
+  f0: Uint8Array | Float32Array;
+  f1: Uint8Array | Float32Array;
+  f2: Uint8Array | Float32Array;
+}): void {
+  const { src, pre, satLut, out, f0, f1, f2 } = o;
+  const dh = o.hue ?? 0;
   const hscale = 6 / 180;
-  for (let i = 0; i < image.length; i += 3) {
-    const r = pre[image[i]!]!;
-    const g = pre[image[i + 1]!]!;
-    const b = pre[image[i + 2]!]!;
+  const end = o.srcAt + 3 * o.count;
+  for (let i = o.srcAt, k = o.outAt; i < end; i += 3, k += 3) {
+    const r = pre[src[i]!]!;
+    const g = pre[src[i + 1]!]!;
+    const b = pre[src[i + 2]!]!;
     let v = r;
     if (g > v) v = g;
     if (b > v) v = b;
@@ -644,9 +660,9 @@ function hsvInPlace(
     const diff = v - mn;
     const s = satLut[(diff * SDIV[v]! + (1 << (HSV_SHIFT - 1))) >> HSV_SHIFT]!;
     if (s === 0) {
-      image[i] = v;
-      image[i + 1] = v;
-      image[i + 2] = v;
+      out[k] = f0[v]!;
+      out[k + 1] = f1[v]!;
+      out[k + 2] = f2[v]!;
       continue;
     }
     let h: number;
@@ -670,37 +686,43 @@ function hsvInPlace(
     const p = (v * (1 - ss) + 0.5) | 0;
     const q = (v * (1 - ss * hh) + 0.5) | 0;
     const t = (v * (1 - ss * (1 - hh)) + 0.5) | 0;
+    let R: number;
+    let G: number;
+    let B: number;
     switch (sector) {
       case 0:
-        image[i] = v;
-        image[i + 1] = t;
-        image[i + 2] = p;
+        R = v;
+        G = t;
+        B = p;
         break;
       case 1:
-        image[i] = q;
-        image[i + 1] = v;
-        image[i + 2] = p;
+        R = q;
+        G = v;
+        B = p;
         break;
       case 2:
-        image[i] = p;
-        image[i + 1] = v;
-        image[i + 2] = t;
+        R = p;
+        G = v;
+        B = t;
         break;
       case 3:
-        image[i] = p;
-        image[i + 1] = q;
-        image[i + 2] = v;
+        R = p;
+        G = q;
+        B = v;
         break;
       case 4:
-        image[i] = t;
-        image[i + 1] = p;
-        image[i + 2] = v;
+        R = t;
+        G = p;
+        B = v;
         break;
       default:
-        image[i] = v;
-        image[i + 1] = p;
-        image[i + 2] = q;
+        R = v;
+        G = p;
+        B = q;
     }
+    out[k] = f0[R]!;
+    out[k + 1] = f1[G]!;
+    out[k + 2] = f2[B]!;
   }
 }
 
@@ -718,21 +740,44 @@ export function photoMetricDistortion(
 }
 
 /** Applies a `drawPhotoMetric` result in place. */
+/**
+ * A draw as per-value tables around its HSV step: `pre` (brightness, contrast in mode 1) before
+ * it, `post` (contrast in mode 0) after it. Without an HSV step, `pre` holds all of it.
+ * Consecutive per-value steps compose into one table: the same bytes in one pass.
+ */
+function photoMetricTables(d: PhotoMetricDraw): {
+  pre: Uint8Array | undefined;
+  post: Uint8Array | undefined;
+  hsv: boolean;
+} {
+  let pre: Uint8Array | undefined;
+  if (d.brightness !== null) pre = convertLut(1, d.brightness);
+  if (d.contrastFirst && d.contrast !== null) pre = convertLut(d.contrast, 0, pre);
+  const post = !d.contrastFirst && d.contrast !== null ? convertLut(d.contrast, 0) : undefined;
+  const hsv = d.saturation !== null || d.hue !== null;
+  if (!hsv && post) return { pre: convertLut(d.contrast!, 0, pre), post: undefined, hsv };
+  return { pre, post, hsv };
+}
+
 export function applyPhotoMetric(options: { image: Uint8Array; draw: PhotoMetricDraw }): void {
   const { image, draw: d } = options;
-  // consecutive per-value steps compose into one lookup table (same bytes, one pass); with the
-  // HSV step, the table before it is applied inside its pass
-  let lut: Uint8Array | undefined;
-  if (d.brightness !== null) lut = convertLut(1, d.brightness);
-  if (d.contrastFirst && d.contrast !== null) lut = convertLut(d.contrast, 0, lut);
-  const post = !d.contrastFirst && d.contrast !== null ? convertLut(d.contrast, 0) : undefined;
-  if (d.saturation !== null || d.hue !== null) {
-    hsvInPlace(image, d.saturation, d.hue, lut);
-    if (post) applyLut(image, post);
-    return;
-  }
-  if (post) lut = convertLut(d.contrast!, 0, lut);
-  if (lut) applyLut(image, lut);
+  const { pre, post, hsv } = photoMetricTables(d);
+  if (hsv) {
+    const f = post ?? IDENTITY_LUT;
+    hsvInto({
+      src: image,
+      srcAt: 0,
+      count: image.length / 3,
+      pre: pre ?? IDENTITY_LUT,
+      satLut: saturationLut(d.saturation),
+      hue: d.hue,
+      out: image,
+      outAt: 0,
+      f0: f,
+      f1: f,
+      f2: f,
+    });
+  } else if (pre) applyLut(image, pre);
 }
 
 export interface NormalizeOptions {
@@ -796,6 +841,11 @@ export function normalizePadInto(options: {
   std?: readonly [number, number, number];
   padValue?: number;
   segPadValue?: number;
+  /**
+   * A photometric distortion applied on the way (the same floats as `applyPhotoMetric` on the
+   * bytes first, in one pass instead of two or three over the image).
+   */
+  photoMetric?: PhotoMetricDraw | null;
 }): void {
   const mean = options.mean ?? DEFAULT_NORMALIZE_OPTIONS.mean;
   const std = options.std ?? DEFAULT_NORMALIZE_OPTIONS.std;
@@ -817,23 +867,45 @@ export function normalizePadInto(options: {
   }
   const pad = options.padValue ?? 0;
   const segPad = options.segPadValue ?? CELEBAMASK_IGNORE_INDEX;
+  const draw = options.photoMetric ?? null;
+  const t = draw ? photoMetricTables(draw) : { pre: undefined, post: undefined, hsv: false };
+  // bytes -> normalised floats, with the last per-value step of the distortion folded in
+  const last = t.hsv ? t.post : t.pre;
   const l0 = new Float32Array(256);
   const l1 = new Float32Array(256);
   const l2 = new Float32Array(256);
   for (let v = 0; v < 256; v++) {
-    l0[v] = (v - mean[0]) / std[0];
-    l1[v] = (v - mean[1]) / std[1];
-    l2[v] = (v - mean[2]) / std[2];
+    const u = last ? last[v]! : v;
+    l0[v] = (u - mean[0]) / std[0];
+    l1[v] = (u - mean[1]) / std[1];
+    l2[v] = (u - mean[2]) / std[2];
   }
+  const satLut = t.hsv ? saturationLut(draw!.saturation) : null;
   for (let y = 0; y < h; y++) {
     let src = y * w * 3;
     let dst = io + y * W * 3;
-    for (let x = 0; x < w; x++) {
-      outImage[dst] = l0[image[src]!]!;
-      outImage[dst + 1] = l1[image[src + 1]!]!;
-      outImage[dst + 2] = l2[image[src + 2]!]!;
-      src += 3;
-      dst += 3;
+    if (satLut) {
+      hsvInto({
+        src: image,
+        srcAt: src,
+        count: w,
+        pre: t.pre ?? IDENTITY_LUT,
+        satLut,
+        hue: draw!.hue,
+        out: outImage,
+        outAt: dst,
+        f0: l0,
+        f1: l1,
+        f2: l2,
+      });
+    } else {
+      for (let x = 0; x < w; x++) {
+        outImage[dst] = l0[image[src]!]!;
+        outImage[dst + 1] = l1[image[src + 1]!]!;
+        outImage[dst + 2] = l2[image[src + 2]!]!;
+        src += 3;
+        dst += 3;
+      }
     }
     if (w < W) outImage.fill(pad, io + (y * W + w) * 3, io + (y + 1) * W * 3);
     const lrow = lo + y * W;
