@@ -400,12 +400,19 @@ export function randomCropBox(
         const row = ys[yy]!;
         let rowMul = 1;
         for (yy++; yy < box.y + box.height && ys[yy] === row; yy++) rowMul++;
-        if (nc === box.width) {
-          if (rowMul === 1) for (let k = 0; k < nc; k++) counts[source[row + cols[k]!]!]!++;
-          else for (let k = 0; k < nc; k++) counts[source[row + cols[k]!]!]! += rowMul;
-        } else {
-          for (let k = 0; k < nc; k++) counts[source[row + cols[k]!]!]! += colMul[k]! * rowMul;
+        // label maps are runs: add each run once (no back-to-back increments of one bin)
+        let prev = source[row + cols[0]!]!;
+        let run = colMul[0]!;
+        for (let k = 1; k < nc; k++) {
+          const v = source[row + cols[k]!]!;
+          if (v === prev) run += colMul[k]!;
+          else {
+            counts[prev]! += run * rowMul;
+            prev = v;
+            run = colMul[k]!;
+          }
         }
+        counts[prev]! += run * rowMul;
       }
       counts[ignoreIndex] = 0;
       let classes = 0;
