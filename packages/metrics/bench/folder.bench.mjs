@@ -40,7 +40,7 @@ writeBenchResult({
       note: 'median of 3',
     },
     {
-      case: 'PNG decode (fast-png, 2 files per pair)',
+      case: 'PNG decode (native zlib inflate, 2 files per pair)',
       value: Number((t.decodeMs / 1000).toFixed(2)),
       unit: 's',
       note: `${(t.decodeMs / (2 * n)).toFixed(2)} ms per file`,

@@ -62,17 +62,28 @@ export function accumulateBytePairs(pred: Uint8Array, gt: Uint8Array, joint: Uin
       addWord(joint, px, gy, run);
       useRuns = changes * 2 < end - b;
     } else {
-      for (let w = b; w < end; w++) {
-        const x = p32[w];
-        const y = g32[w];
-        // Two 16-bit keys (gt << 8 | pred) per 32-bit value: bytes 0 and 2, then 1 and 3.
+      // Two 16-bit keys (gt << 8 | pred) per 32-bit value: bytes 0 and 2, then 1 and 3. Two
+      // words per iteration (measured ~5% faster: more independent loads in flight).
+      let w = b;
+      for (; w + 1 < end; w += 2) {
+        const x = p32[w]!;
+        const y = g32[w]!;
+        const x2 = p32[w + 1]!;
+        const y2 = g32[w + 1]!;
         const a = ((y & 0x00ff00ff) << 8) | (x & 0x00ff00ff);
         const c = (y & 0xff00ff00) | ((x >>> 8) & 0x00ff00ff);
-        joint[a & 0xffff]++;
-        joint[a >>> 16]++;
-        joint[c & 0xffff]++;
-        joint[c >>> 16]++;
+        const a2 = ((y2 & 0x00ff00ff) << 8) | (x2 & 0x00ff00ff);
+        const c2 = (y2 & 0xff00ff00) | ((x2 >>> 8) & 0x00ff00ff);
+        joint[a & 0xffff]!++;
+        joint[a >>> 16]!++;
+        joint[c & 0xffff]!++;
+        joint[c >>> 16]!++;
+        joint[a2 & 0xffff]!++;
+        joint[a2 >>> 16]!++;
+        joint[c2 & 0xffff]!++;
+        joint[c2 >>> 16]!++;
       }
+      if (w < end) addWord(joint, p32[w]!, g32[w]!, 1);
       // Probe the start of the next block for runs.
       let same = 0;
       const probeEnd = Math.min(words, end + 16);
