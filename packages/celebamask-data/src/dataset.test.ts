@@ -8,7 +8,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetError } from './dataset-error.js';
 import { detectLayout, firstInvalidLabel, openDataset } from './dataset.js';
-import { mixSeed } from './rng.js';
+import { loadTrainCrop, trainCrop } from './pipeline.js';
+import { createRng, mixSeed } from './rng.js';
 import { writeSyntheticDataset } from './synthetic-dataset.js';
 import { generateSyntheticFace } from './synthetic-face.js';
 
@@ -198,6 +199,37 @@ describe('official layout', () => {
     await expect((await openDataset({ root, resize: 'none' })).read(0)).rejects.toThrow(
       /mask is 32x32 but image .*0\.jpg is 64x64/,
     );
+    // the training path: libvips resizes the 64² image straight to the random size; the same
+    // labels as the in-memory pipeline, pixels close to it; 'none' names both sizes
+    const opts = { resize: null, cropSize: 24, photoMetric: null, flipProb: 1 } as const;
+    for (let i = 0; i < 3; i++) {
+      const crop = await loadTrainCrop({
+        entry: ds.entries[i]!,
+        rng: createRng({ seed: i }),
+        read: ds.readOptions,
+        ...opts,
+      });
+      const r = await ds.read(i);
+      const ref = trainCrop({
+        sample: { ...r, labels: r.labels! },
+        rng: createRng({ seed: i }),
+        ...opts,
+      });
+      expect([crop.width, crop.height]).toEqual([24, 24]);
+      expect(same(crop.labels, ref.labels)).toBe(true);
+      let err = 0;
+      for (let k = 0; k < ref.image.length; k++) err += Math.abs(crop.image[k]! - ref.image[k]!);
+      expect(err / ref.image.length).toBeLessThan(12);
+    }
+    const none = await openDataset({ root, resize: 'none' });
+    await expect(
+      loadTrainCrop({
+        entry: none.entries[0]!,
+        rng: createRng({ seed: 0 }),
+        read: none.readOptions,
+        ...opts,
+      }),
+    ).rejects.toThrow(/mask is 32x32 but image .*0\.jpg is 64x64/);
   });
 
   it('splits by the CelebA partition, or by g_partition.py on the boundary files', async () => {

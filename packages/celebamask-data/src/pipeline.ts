@@ -293,32 +293,53 @@ export async function loadTrainCropUndistorted(
   }
   let image: Uint8Array;
   try {
-    let s = sharp(bytes, { failOn: 'truncated', sequentialRead: true });
-    let plainRgb = false;
-    if (read.resize === 'none') {
+    const decoder = () =>
+      sharp(bytes, { failOn: 'truncated', sequentialRead: true })
+        .removeAlpha()
+        .toColourspace('srgb');
+    const sizeError = (iw: number, ih: number) =>
+      new DatasetError({
+        file: entry.mask ?? entry.image,
+        problem: `mask is ${lab.width}x${lab.height} but image ${entry.image} is ${iw}x${ih} (resize: 'image-to-mask' or 'mask-to-image' reconciles them)`,
+      });
+    let sameSize = true;
+    if (read.resize !== 'none') {
       const meta = await sharp(bytes).metadata();
-      if (meta.width !== lab.width || meta.height !== lab.height) {
-        throw new DatasetError({
-          file: entry.mask ?? entry.image,
-          problem: `mask is ${lab.width}x${lab.height} but image ${entry.image} is ${meta.width}x${meta.height} (resize: 'image-to-mask' or 'mask-to-image' reconciles them)`,
-        });
-      }
-      // 8-bit sRGB without alpha or ICC profile: the conversion below would not change a byte
-      plainRgb =
-        meta.channels === 3 && meta.space === 'srgb' && meta.depth === 'uchar' && !meta.hasProfile;
+      sameSize = meta.width === lab.width && meta.height === lab.height;
     }
-    if (!plainRgb) s = s.removeAlpha().toColourspace('srgb');
-    // sharp mirrors before it extracts, so a flipped crop is taken at the mirrored position
-    s = s.resize(g.width, g.height, { kernel: 'linear', fit: 'fill' }).extract({
-      left: g.flip ? g.width - g.box.x - g.box.width : g.box.x,
-      top: g.box.y,
-      width: g.box.width,
-      height: g.box.height,
-    });
-    if (g.flip) s = s.flop();
-    const { data, info } = await s.raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-    image = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (sameSize) {
+      // decode, then resize, crop and mirror the crop in JS: cv2's INTER_LINEAR arithmetic,
+      // the same bytes as `trainCrop` on the decoded image (and cheaper than libvips' enlarge)
+      const { data, info } = await decoder().raw().toBuffer({ resolveWithObject: true });
+      if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+      if (info.width !== lab.width || info.height !== lab.height)
+        throw sizeError(info.width, info.height);
+      image = resizeCropBilinear({
+        image: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+        width: info.width,
+        height: info.height,
+        outWidth: g.width,
+        outHeight: g.height,
+        box: g.box,
+        flip: g.flip,
+      });
+    } else {
+      // image-to-mask with another image size (the official 1024² images): libvips resizes
+      // straight from the image (antialiased when shrinking); it mirrors before it extracts,
+      // so a flipped crop is taken at the mirrored position
+      let s = decoder()
+        .resize(g.width, g.height, { kernel: 'linear', fit: 'fill' })
+        .extract({
+          left: g.flip ? g.width - g.box.x - g.box.width : g.box.x,
+          top: g.box.y,
+          width: g.box.width,
+          height: g.box.height,
+        });
+      if (g.flip) s = s.flop();
+      const { data, info } = await s.raw().toBuffer({ resolveWithObject: true });
+      if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+      image = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    }
   } catch (err) {
     if (err instanceof DatasetError) throw err;
     throw new DatasetError({

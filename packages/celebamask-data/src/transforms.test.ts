@@ -89,6 +89,52 @@ describe('resize', () => {
 });
 
 describe('resizeCropBilinear', () => {
+  it('is exact bilinear up to the 11-bit fixed-point weights (cv2 INTER_LINEAR)', () => {
+    const rng = createRng({ seed: 8 });
+    const [w, h] = [23, 17];
+    const image = Uint8Array.from({ length: w * h * 3 }, () => rng.int(0, 255));
+    // float64 reference: half-pixel centres, clamped taps, rounded to the nearest byte
+    const exact = (ow: number, oh: number) => {
+      const out = new Uint8Array(ow * oh * 3);
+      const tap = (j: number, n: number, on: number) => {
+        const f = Math.max(0, (j + 0.5) * (n / on) - 0.5);
+        const a = Math.min(Math.floor(f), n - 1);
+        return [a, Math.min(a + 1, n - 1), f - a] as const;
+      };
+      for (let y = 0; y < oh; y++) {
+        const [y0, y1, fy] = tap(y, h, oh);
+        for (let x = 0; x < ow; x++) {
+          const [x0, x1, fx] = tap(x, w, ow);
+          for (let c = 0; c < 3; c++) {
+            const p = (yy: number, xx: number) => image[(yy * w + xx) * 3 + c]!;
+            const top = p(y0, x0) + (p(y0, x1) - p(y0, x0)) * fx;
+            const bot = p(y1, x0) + (p(y1, x1) - p(y1, x0)) * fx;
+            out[(y * ow + x) * 3 + c] = Math.round(top + (bot - top) * fy);
+          }
+        }
+      }
+      return out;
+    };
+    for (const [ow, oh] of [
+      [40, 29],
+      [14, 11],
+      [23, 17],
+    ] as const) {
+      const got = resizeImageBilinear({ image, width: w, height: h, outWidth: ow, outHeight: oh });
+      const want = exact(ow, oh);
+      let maxDiff = 0;
+      let diffs = 0;
+      for (let i = 0; i < want.length; i++) {
+        const d = Math.abs(got[i]! - want[i]!);
+        maxDiff = Math.max(maxDiff, d);
+        if (d) diffs++;
+      }
+      expect(maxDiff).toBeLessThanOrEqual(1);
+      expect(diffs / want.length).toBeLessThan(0.05);
+      if (ow === w) expect(diffs).toBe(0); // same size: the identity
+    }
+  });
+
   it('equals resize-then-crop (and its mirror when flipped)', () => {
     const rng = createRng({ seed: 4 });
     const image = Uint8Array.from({ length: 9 * 7 * 3 }, () => rng.int(0, 255));

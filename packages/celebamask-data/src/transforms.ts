@@ -62,7 +62,10 @@ export function randomResizeSize(
   });
 }
 
-/** Bilinear resize of an RGB HWC image (half-pixel centres, like cv2 INTER_LINEAR). */
+/**
+ * Bilinear resize of an RGB HWC image: half-pixel centres and two taps per axis like cv2
+ * INTER_LINEAR (mmcv's `imresize`, which mmseg uses), with its 11-bit fixed-point weights.
+ */
 export function resizeImageBilinear(options: {
   image: Uint8Array;
   width: number;
@@ -70,48 +73,34 @@ export function resizeImageBilinear(options: {
   outWidth: number;
   outHeight: number;
 }): Uint8Array {
-  const { image, width: w, height: h, outWidth: ow, outHeight: oh } = options;
-  const out = new Uint8Array(ow * oh * 3);
-  const sx = w / ow;
-  const sy = h / oh;
-  const x0s = new Int32Array(ow);
-  const x1s = new Int32Array(ow);
-  const fxs = new Float32Array(ow);
-  for (let x = 0; x < ow; x++) {
-    let fx = (x + 0.5) * sx - 0.5;
-    if (fx < 0) fx = 0;
-    const x0 = Math.min(Math.floor(fx), w - 1);
-    x0s[x] = x0 * 3;
-    x1s[x] = Math.min(x0 + 1, w - 1) * 3;
-    fxs[x] = fx - x0;
+  const { outWidth: ow, outHeight: oh } = options;
+  return resizeCropBilinear({ ...options, box: { x: 0, y: 0, width: ow, height: oh } });
+}
+
+/** Fixed-point weights: 2^11 steps, as cv2's INTER_RESIZE_COEF_BITS. */
+const COEF_BITS = 11;
+const COEF_ONE = 1 << COEF_BITS;
+
+/** Per output position: source index of the first tap (clamped) and the second tap's weight. */
+function bilinearTaps(out: number, start: number, size: number, scale: number) {
+  const i0 = new Int32Array(out);
+  const i1 = new Int32Array(out);
+  const wt = new Int32Array(out);
+  for (let j = 0; j < out; j++) {
+    let f = (start + j + 0.5) * scale - 0.5;
+    if (f < 0) f = 0;
+    const a = Math.min(Math.floor(f), size - 1);
+    i0[j] = a;
+    i1[j] = Math.min(a + 1, size - 1);
+    wt[j] = Math.round((f - a) * COEF_ONE);
   }
-  for (let y = 0; y < oh; y++) {
-    let fy = (y + 0.5) * sy - 0.5;
-    if (fy < 0) fy = 0;
-    const y0 = Math.min(Math.floor(fy), h - 1);
-    const y1 = Math.min(y0 + 1, h - 1);
-    const wy = fy - y0;
-    const r0 = y0 * w * 3;
-    const r1 = y1 * w * 3;
-    let o = y * ow * 3;
-    for (let x = 0; x < ow; x++) {
-      const a = x0s[x]!;
-      const b = x1s[x]!;
-      const wx = fxs[x]!;
-      for (let c = 0; c < 3; c++) {
-        const top = image[r0 + a + c]! + (image[r0 + b + c]! - image[r0 + a + c]!) * wx;
-        const bot = image[r1 + a + c]! + (image[r1 + b + c]! - image[r1 + a + c]!) * wx;
-        out[o++] = Math.round(top + (bot - top) * wy);
-      }
-    }
-  }
-  return out;
+  return { i0, i1, wt };
 }
 
 /**
- * The `box` region of the bilinear resize of an RGB HWC image to outWidth x outHeight
- * (half-pixel centres like `resizeImageBilinear`, so the same bytes as resizing then cropping),
- * optionally mirrored. Only the crop is computed.
+ * The `box` region of the bilinear resize of an RGB HWC image to outWidth x outHeight (the same
+ * bytes as `resizeImageBilinear` then cropping), optionally mirrored. Only the crop is computed:
+ * each needed source row is interpolated horizontally once, in integers.
  */
 export function resizeCropBilinear(options: {
   image: Uint8Array;
@@ -127,43 +116,28 @@ export function resizeCropBilinear(options: {
   const bh = box.height;
   const n3 = bw * 3;
   const out = new Uint8Array(bh * n3);
-  const sx = w / ow;
-  const sy = h / oh;
-  // per output column (already mirrored when flipping): source byte offsets and weight
-  const x0s = new Int32Array(bw);
-  const x1s = new Int32Array(bw);
-  const fxs = new Float32Array(bw); // float32 weights, as resizeImageBilinear
+  // per output byte (already mirrored when flipping): source byte offsets and weight
+  const cx = bilinearTaps(bw, box.x, w, w / ow);
+  const x0s = new Int32Array(n3);
+  const x1s = new Int32Array(n3);
+  const wxs = new Int32Array(n3);
   for (let j = 0; j < bw; j++) {
-    let fx = (box.x + j + 0.5) * sx - 0.5;
-    if (fx < 0) fx = 0;
-    const x0 = Math.min(Math.floor(fx), w - 1);
-    const k = options.flip ? bw - 1 - j : j;
-    x0s[k] = x0 * 3;
-    x1s[k] = Math.min(x0 + 1, w - 1) * 3;
-    fxs[k] = fx - x0;
+    const k = (options.flip ? bw - 1 - j : j) * 3;
+    for (let c = 0; c < 3; c++) {
+      x0s[k + c] = cx.i0[j]! * 3 + c;
+      x1s[k + c] = cx.i1[j]! * 3 + c;
+      wxs[k + c] = cx.wt[j]!;
+    }
   }
-  // separable: each needed source row is interpolated horizontally once (two rows cached)
-  let rowA = new Float64Array(n3);
-  let rowB = new Float64Array(n3);
+  const cy = bilinearTaps(bh, box.y, h, h / oh);
+  // two horizontally interpolated rows (values x 2^11), swapped as the window moves down
+  let rowA = new Int32Array(n3);
+  let rowB = new Int32Array(n3);
   let idxA = -1;
   let idxB = -1;
-  const horizontal = (r: number, dst: Float64Array): void => {
-    const base = r * w * 3;
-    for (let j = 0, o = 0; j < bw; j++, o += 3) {
-      const a = base + x0s[j]!;
-      const b = base + x1s[j]!;
-      const wx = fxs[j]!;
-      dst[o] = image[a]! + (image[b]! - image[a]!) * wx;
-      dst[o + 1] = image[a + 1]! + (image[b + 1]! - image[a + 1]!) * wx;
-      dst[o + 2] = image[a + 2]! + (image[b + 2]! - image[a + 2]!) * wx;
-    }
-  };
   for (let y = 0; y < bh; y++) {
-    let fy = (box.y + y + 0.5) * sy - 0.5;
-    if (fy < 0) fy = 0;
-    const y0 = Math.min(Math.floor(fy), h - 1);
-    const y1 = Math.min(y0 + 1, h - 1);
-    const wy = fy - y0;
+    const y0 = cy.i0[y]!;
+    const y1 = cy.i1[y]!;
     if (idxA !== y0) {
       if (idxB === y0) {
         const t = rowA;
@@ -172,21 +146,46 @@ export function resizeCropBilinear(options: {
         idxA = y0;
         idxB = -1;
       } else {
-        horizontal(y0, rowA);
+        horizontalTaps(image, y0 * w * 3, x0s, x1s, wxs, rowA);
         idxA = y0;
       }
     }
     if (idxB !== y1) {
-      horizontal(y1, rowB);
+      horizontalTaps(image, y1 * w * 3, x0s, x1s, wxs, rowB);
       idxB = y1;
     }
-    const o = y * n3;
-    for (let k = 0; k < n3; k++) {
-      const top = rowA[k]!;
-      out[o + k] = Math.round(top + (rowB[k]! - top) * wy);
-    }
+    verticalTaps(rowA, rowB, cy.wt[y]!, out, y * n3);
   }
   return out;
+}
+
+function horizontalTaps(
+  image: Uint8Array,
+  base: number,
+  x0s: Int32Array,
+  x1s: Int32Array,
+  wxs: Int32Array,
+  dst: Int32Array,
+): void {
+  for (let k = 0; k < dst.length; k++) {
+    const a = image[base + x0s[k]!]!;
+    dst[k] = (a << COEF_BITS) + (image[base + x1s[k]!]! - a) * wxs[k]!;
+  }
+}
+
+/** Blends two rows (values x 2^11) with weight wy / 2^11, rounding to the nearest byte. */
+function verticalTaps(
+  rowA: Int32Array,
+  rowB: Int32Array,
+  wy: number,
+  out: Uint8Array,
+  at: number,
+): void {
+  const half = 1 << (2 * COEF_BITS - 1);
+  for (let k = 0; k < rowA.length; k++) {
+    const t = rowA[k]!;
+    out[at + k] = ((t << COEF_BITS) + (rowB[k]! - t) * wy + half) >> (2 * COEF_BITS);
+  }
 }
 
 /**
