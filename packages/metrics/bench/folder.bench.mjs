@@ -60,7 +60,7 @@ writeBenchResult({
       case: 'process CPU time',
       value: Number((r.cpuMs / 1000).toFixed(2)),
       unit: 's',
-      note: 'the shared machine was oversubscribed; CPU time is the load-independent figure',
+      note: 'all threads of the process; independent of other load on the machine',
     },
     { case: 'throughput', value: Number((n / (t.totalMs / 1000)).toFixed(1)), unit: 'pairs/s' },
   ],
