@@ -4,7 +4,8 @@ import path from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { CELEBAMASK_IGNORE_INDEX, CELEBAMASK_NUM_CLASSES, decodeLabelPng } from '@facepar/metrics';
 import { DatasetError, type SkippedFile } from './dataset-error.js';
-import { decodeImage, resizeLabelsNearest } from './image-io.js';
+import { decodeImage } from './image-io.js';
+import { resizeLabelsCentred } from './transforms.js';
 import {
   parseCelebAHqMapping,
   parseCelebAPartition,
@@ -568,7 +569,7 @@ export async function readSample(
     };
   }
   if (resize === 'mask-to-image') {
-    const labels = resizeLabelsNearest({
+    const labels = resizeLabelsCentred({
       labels: lab.labels,
       width: lab.width,
       height: lab.height,

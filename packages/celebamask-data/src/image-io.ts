@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { resizeLabelsCentred } from './transforms.js';
 import { DatasetError } from './dataset-error.js';
 
 export interface RgbImage {
@@ -40,24 +41,8 @@ export async function decodeImage(options: {
   }
 }
 
-/** Nearest-neighbour resize of a one-channel label map (pixel-centre sampling, like PIL NEAREST). */
-export function resizeLabelsNearest(options: {
-  labels: Uint8Array;
-  width: number;
-  height: number;
-  outWidth: number;
-  outHeight: number;
-}): Uint8Array {
-  const { labels, width, height, outWidth, outHeight } = options;
-  const out = new Uint8Array(outWidth * outHeight);
-  const xs = new Int32Array(outWidth);
-  for (let x = 0; x < outWidth; x++)
-    xs[x] = Math.min(width - 1, Math.floor(((x + 0.5) * width) / outWidth));
-  for (let y = 0; y < outHeight; y++) {
-    const sy = Math.min(height - 1, Math.floor(((y + 0.5) * height) / outHeight));
-    const row = sy * width;
-    const o = y * outWidth;
-    for (let x = 0; x < outWidth; x++) out[o + x] = labels[row + xs[x]!]!;
-  }
-  return out;
-}
+/**
+ * Nearest-neighbour resize of a one-channel label map at pixel centres (PIL NEAREST): the same
+ * function as `resizeLabelsCentred`, under the name the dataset readers export.
+ */
+export const resizeLabelsNearest = resizeLabelsCentred;

@@ -8,9 +8,9 @@ import {
   loadTrainCropUndistorted,
   resolveTrainPipelineOptions,
   type TrainPipelineOptions,
+  writeTrainSample,
 } from './pipeline.js';
 import { createRng } from './rng.js';
-import { normalizePadInto } from './transforms.js';
 
 export interface LoaderWorkerData {
   entries: DatasetEntry[];
@@ -44,31 +44,22 @@ sharp.cache(false);
 sharp.concurrency(1);
 const data = workerData as LoaderWorkerData;
 const pipe = resolveTrainPipelineOptions(data.transforms);
-const [H, W] = pipe.cropSize;
 const port = parentPort!;
 port.on('message', async (job: LoaderJob) => {
   try {
-    const { sample: s, photoMetric } = await loadTrainCropUndistorted({
+    const crop = await loadTrainCropUndistorted({
       ...data.transforms,
       entry: data.entries[job.index]!,
       rng: createRng({ seed: job.seed }),
       read: data.read,
       syncIo: true,
     });
-    // the photometric distortion is applied while normalising: one pass over the crop
-    normalizePadInto({
-      ...s,
-      photoMetric,
-      outImage: new Float32Array(job.images),
-      outLabels: new Int32Array(job.labels),
-      imageOffset: job.slot * H * W * 3,
-      labelOffset: job.slot * H * W,
-      outWidth: W,
-      outHeight: H,
-      mean: pipe.mean,
-      std: pipe.std,
-      padValue: 0,
-      segPadValue: pipe.ignoreIndex,
+    writeTrainSample({
+      crop,
+      pipe,
+      images: new Float32Array(job.images),
+      labels: new Int32Array(job.labels),
+      at: job.slot,
     });
     port.postMessage({ id: job.id, ok: true } satisfies LoaderJobResult);
   } catch (err) {

@@ -8,11 +8,11 @@ import {
   evalTransform,
   loadTrainCropUndistorted,
   type UndistortedCrop,
+  writeTrainSample,
   resolveTrainPipelineOptions,
   type TrainPipelineOptions,
 } from './pipeline.js';
 import { createRng, mixSeed } from './rng.js';
-import { normalizePadInto } from './transforms.js';
 
 /**
  * Where a loader stands. All randomness derives from these numbers (epoch order from
@@ -348,24 +348,7 @@ export function createLoader(options: CreateLoaderOptions): Loader {
       batch.labels.set(src.labels.subarray(job.slot * n, (job.slot + 1) * n), b * n);
       return;
     }
-    const { sample, photoMetric } = crop;
-    normalizePadInto({
-      image: sample.image,
-      labels: sample.labels,
-      width: sample.width,
-      height: sample.height,
-      photoMetric,
-      outImage: batch.images,
-      outLabels: batch.labels,
-      outWidth: W,
-      outHeight: H,
-      imageOffset: b * H * W * 3,
-      labelOffset: b * H * W,
-      mean: pipe.mean,
-      std: pipe.std,
-      padValue: 0,
-      segPadValue: pipe.ignoreIndex,
-    });
+    writeTrainSample({ crop, pipe, images: batch.images, labels: batch.labels, at: b });
   };
   /** A consumed job no longer needs its batch memory. */
   const consumed = (job: Job): void => {

@@ -168,6 +168,49 @@ function distort(c: UndistortedCrop): SegSample {
   return c.sample;
 }
 
+/**
+ * Writes a crop into sample position `at` of [B, H, W, 3] / [B, H, W] arrays: its drawn
+ * photometric distortion applied, normalised and padded to the crop size, in one pass. What
+ * every path to a training sample ends with (loader workers, the loader's main thread, and the
+ * functions below).
+ */
+export function writeTrainSample(options: {
+  crop: UndistortedCrop;
+  pipe: ResolvedTrainPipelineOptions;
+  images: Float32Array;
+  labels: Uint8Array | Int32Array;
+  at: number;
+}): void {
+  const { crop, pipe, at } = options;
+  const [H, W] = pipe.cropSize;
+  normalizePadInto({
+    image: crop.sample.image,
+    labels: crop.sample.labels,
+    width: crop.sample.width,
+    height: crop.sample.height,
+    photoMetric: crop.photoMetric,
+    outImage: options.images,
+    outLabels: options.labels,
+    outWidth: W,
+    outHeight: H,
+    imageOffset: at * H * W * 3,
+    labelOffset: at * H * W,
+    mean: pipe.mean,
+    std: pipe.std,
+    padValue: 0,
+    segPadValue: pipe.ignoreIndex,
+  });
+}
+
+/** One sample's arrays at the crop size, filled by `writeTrainSample`. */
+function trainSample(crop: UndistortedCrop, pipe: ResolvedTrainPipelineOptions): TrainSample {
+  const [H, W] = pipe.cropSize;
+  const image = new Float32Array(W * H * 3);
+  const labels = new Uint8Array(W * H);
+  writeTrainSample({ crop, pipe, images: image, labels, at: 0 });
+  return { image, labels, width: W, height: H };
+}
+
 /** Normalises and pads an augmented crop to the crop size (what batches hold). */
 export function normalizeTrainCrop(
   options: { sample: SegSample } & Pick<
@@ -175,26 +218,8 @@ export function normalizeTrainCrop(
     'cropSize' | 'mean' | 'std' | 'ignoreIndex'
   >,
 ): TrainSample {
-  const o = resolveTrainPipelineOptions(options);
-  const [H, W] = o.cropSize;
-  const image = new Float32Array(W * H * 3);
-  const labels = new Uint8Array(W * H);
-  const { sample } = options;
-  normalizePadInto({
-    image: sample.image,
-    labels: sample.labels,
-    width: sample.width,
-    height: sample.height,
-    outImage: image,
-    outLabels: labels,
-    outWidth: W,
-    outHeight: H,
-    mean: o.mean,
-    std: o.std,
-    padValue: 0,
-    segPadValue: o.ignoreIndex,
-  });
-  return { image, labels, width: W, height: H };
+  const crop = { sample: options.sample, photoMetric: null };
+  return trainSample(crop, resolveTrainPipelineOptions(options));
 }
 
 /**
@@ -235,7 +260,7 @@ function trainCropUndistorted(
 export function trainTransform(
   options: { sample: SegSample; rng: Rng } & TrainPipelineOptions,
 ): TrainSample {
-  return normalizeTrainCrop({ ...options, sample: trainCrop(options) });
+  return trainSample(trainCropUndistorted(options), resolveTrainPipelineOptions(options));
 }
 
 /**
@@ -358,7 +383,7 @@ export async function loadTrainCropUndistorted(
 export async function loadTrainSample(
   options: { entry: DatasetEntry; rng: Rng; read: ReadSampleOptions } & TrainPipelineOptions,
 ): Promise<TrainSample> {
-  return normalizeTrainCrop({ ...options, sample: await loadTrainCrop(options) });
+  return trainSample(await loadTrainCropUndistorted(options), resolveTrainPipelineOptions(options));
 }
 
 /** Evaluation: optional resize to a fixed size (bilinear image, nearest labels), normalise. */

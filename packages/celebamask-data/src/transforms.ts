@@ -200,16 +200,8 @@ export function resizeLabelsCentred(options: {
   outWidth: number;
   outHeight: number;
 }): Uint8Array {
-  const { labels, width: w, height: h, outWidth: ow, outHeight: oh } = options;
-  const out = new Uint8Array(ow * oh);
-  const xs = new Int32Array(ow);
-  for (let x = 0; x < ow; x++) xs[x] = Math.min(w - 1, Math.floor(((x + 0.5) * w) / ow));
-  for (let y = 0; y < oh; y++) {
-    const row = Math.min(h - 1, Math.floor(((y + 0.5) * h) / oh)) * w;
-    const o = y * ow;
-    for (let x = 0; x < ow; x++) out[o + x] = labels[row + xs[x]!]!;
-  }
-  return out;
+  const box = { x: 0, y: 0, width: options.outWidth, height: options.outHeight };
+  return cropLazyLabels({ labels: lazyResizeLabels(options), box });
 }
 
 /**
