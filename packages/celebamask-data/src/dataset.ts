@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { inflateSync } from 'node:zlib';
-import { CELEBAMASK_IGNORE_INDEX, CELEBAMASK_NUM_CLASSES, decodeLabelPng } from '@facepar/metrics';
+import { CELEBAMASK_IGNORE_INDEX, CELEBAMASK_NUM_CLASSES } from '@facepar/metrics';
 import { DatasetError, type SkippedFile } from './dataset-error.js';
 import { decodeImage } from './image-io.js';
+import { decodeMaskPng, invalidLabelError } from './mask-png.js';
 import { resizeLabelsCentred } from './transforms.js';
 import {
   parseCelebAHqMapping,
@@ -483,15 +483,7 @@ export async function readLabels(
         problem: `cannot read mask: ${(err as Error).message}`,
       });
     }
-    let dec: ReturnType<typeof decodeLabelPng>;
-    try {
-      dec = decodeLabelPng(bytes, { source: entry.mask, inflate: inflateSync });
-    } catch (err) {
-      throw new DatasetError({
-        file: entry.mask,
-        problem: (err as Error).message.replace(/^decodeLabelPng\([^)]*\): /, ''),
-      });
-    }
+    const dec = decodeMaskPng(bytes, entry.mask);
     if (!(dec.labels instanceof Uint8Array)) {
       throw new DatasetError({
         file: entry.mask,
@@ -517,10 +509,8 @@ export async function readLabels(
   const { labels, width } = out;
   const i = firstInvalidLabel({ labels, numClasses, ignoreIndex });
   if (i >= 0) {
-    throw new DatasetError({
-      file: entry.mask ?? entry.parts![0]!.path,
-      problem: `label ${labels[i]} at pixel (x=${i % width}, y=${Math.floor(i / width)}) is not a class id 0..${numClasses - 1} or the ignore value ${ignoreIndex}`,
-    });
+    const file = entry.mask ?? entry.parts![0]!.path;
+    throw invalidLabelError({ file, labels, index: i, width, numClasses, ignoreIndex });
   }
   return out;
 }

@@ -1,15 +1,14 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { inflateSync } from 'node:zlib';
 import { Worker } from 'node:worker_threads';
 import {
   CELEBAMASK_CLASS_NAMES,
   CELEBAMASK_IGNORE_INDEX,
   CELEBAMASK_NUM_CLASSES,
-  decodeLabelPng,
 } from '@facepar/metrics';
 import { DatasetError, type SkippedFile } from './dataset-error.js';
+import { decodeMaskPng, invalidLabelError } from './mask-png.js';
 import type { MaskStatsWorkerResult } from './mask-stats-worker.js';
 import { compiledWorkerUrl, workerExecArgv } from './worker-url.js';
 
@@ -121,28 +120,14 @@ export async function accumulateMaskFiles(options: {
       if (bytes instanceof Error) {
         throw new DatasetError({ file, problem: `cannot read mask: ${bytes.message}` });
       }
-      let labels: Uint8Array | Uint16Array;
-      let width: number;
-      try {
-        ({ labels, width } = decodeLabelPng(bytes, { source: file, inflate: inflateSync }));
-      } catch (err) {
-        throw new DatasetError({
-          file,
-          problem: (err as Error).message.replace(/^decodeLabelPng\([^)]*\): /, ''),
-        });
-      }
+      const { labels, width } = decodeMaskPng(bytes, file);
       local.fill(0);
       let ignored = 0;
       for (let p = 0; p < labels.length; p++) {
         const v = labels[p]!;
         if (v < k) local[v]!++;
         else if (v === ignoreIndex) ignored++;
-        else {
-          throw new DatasetError({
-            file,
-            problem: `label ${v} at pixel (x=${p % width}, y=${Math.floor(p / width)}) is not a class id 0..${k - 1} or the ignore value ${ignoreIndex}`,
-          });
-        }
+        else throw invalidLabelError({ file, labels, index: p, width, numClasses: k, ignoreIndex });
       }
       for (let c = 0; c < k; c++) {
         pixelCounts[c]! += local[c]!;
