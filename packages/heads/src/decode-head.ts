@@ -156,3 +156,39 @@ export function seedSequence(seed: number | undefined): () => number | undefined
   let k = 0;
   return () => (seed == null ? undefined : seed + 1000 * k++);
 }
+
+/**
+ * A decode head from its resolved options and its body, the layers between the input features
+ * and the classifier (mmseg `BaseDecodeHead`: the subclass's `forward`, then `cls_seg`). The
+ * body draws its layers' seeds from `seed` first; the classifier takes the next one.
+ */
+export function defineDecodeHead<R extends ResolvedCommonHeadOptions>(head: {
+  type: DecodeHeadType;
+  options: R;
+  outputReduction: number;
+  paramCount: number;
+  body: (features: ST[], context: { prefix: string; seed: () => number | undefined }) => ST;
+}): DecodeHead & { readonly options: R } {
+  const r = head.options;
+  return {
+    type: head.type,
+    options: r,
+    inIndex: r.inIndex,
+    inChannels: r.inChannels,
+    channels: r.channels,
+    numClasses: r.numClasses,
+    outputReduction: head.outputReduction,
+    paramCount: head.paramCount,
+    apply(features: ST[], applyOptions: HeadApplyOptions = {}): ST {
+      const prefix = applyOptions.prefix ?? 'decode_head';
+      const seed = seedSequence(r.seed);
+      const y = head.body(features, { prefix, seed });
+      return clsSeg(y, {
+        prefix,
+        numClasses: r.numClasses,
+        dropoutRatio: r.dropoutRatio,
+        seed: seed(),
+      });
+    },
+  };
+}

@@ -8,14 +8,12 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {
   type DecodeHead,
   type DecodeHeadCommonOptions,
-  type HeadApplyOptions,
   type ResolvedCommonHeadOptions,
   type ST,
-  clsSeg,
   clsSegParams,
+  defineDecodeHead,
   convBnParams,
   resolveCommonHeadOptions,
-  seedSequence,
 } from '../decode-head.js';
 
 /** mmseg `ASPPHead`: image pool, one branch per dilation, 3×3 bottleneck, classifier. */
@@ -125,25 +123,12 @@ export function createAsppHead(options: AsppHeadOptions): DecodeHead & {
   readonly options: ResolvedAsppHeadOptions;
 } {
   const r = resolveAsppHeadOptions(options);
-  return {
+  return defineDecodeHead({
     type: 'aspp',
     options: r,
-    inIndex: r.inIndex,
-    inChannels: r.inChannels,
-    channels: r.channels,
-    numClasses: r.numClasses,
     outputReduction: r.featureInfo[r.inIndex]!.reduction,
     paramCount: countAsppHeadParams(r),
-    apply(features: ST[], applyOptions: HeadApplyOptions = {}): ST {
-      const prefix = applyOptions.prefix ?? 'decode_head';
-      const seed = seedSequence(r.seed);
-      const y = asppBlock(features[r.inIndex]!, { ...r, prefix, separable: false, nextSeed: seed });
-      return clsSeg(y, {
-        prefix,
-        numClasses: r.numClasses,
-        dropoutRatio: r.dropoutRatio,
-        seed: seed(),
-      });
-    },
-  };
+    body: (features, { prefix, seed }) =>
+      asppBlock(features[r.inIndex]!, { ...r, prefix, separable: false, nextSeed: seed }),
+  });
 }

@@ -3,14 +3,12 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {
   type DecodeHead,
   type DecodeHeadCommonOptions,
-  type HeadApplyOptions,
   type ResolvedCommonHeadOptions,
   type ST,
-  clsSeg,
   clsSegParams,
+  defineDecodeHead,
   convBnParams,
   resolveCommonHeadOptions,
-  seedSequence,
 } from '../decode-head.js';
 
 /** mmseg `FCNHead`: `numConvs` 3×3 ConvModules, optional concat with the input, classifier. */
@@ -80,18 +78,12 @@ export function createFcnHead(options: FcnHeadOptions): DecodeHead & {
   readonly options: ResolvedFcnHeadOptions;
 } {
   const r = resolveFcnHeadOptions(options);
-  return {
+  return defineDecodeHead({
     type: 'fcn',
     options: r,
-    inIndex: r.inIndex,
-    inChannels: r.inChannels,
-    channels: r.channels,
-    numClasses: r.numClasses,
     outputReduction: r.featureInfo[r.inIndex]!.reduction,
     paramCount: countFcnHeadParams(r),
-    apply(features: ST[], applyOptions: HeadApplyOptions = {}): ST {
-      const p = applyOptions.prefix ?? 'decode_head';
-      const seed = seedSequence(r.seed);
+    body: (features, { prefix: p, seed }) => {
       const x = features[r.inIndex]!;
       const pad = Math.floor(r.kernelSize / 2) * r.dilation;
       let y = x;
@@ -117,12 +109,7 @@ export function createFcnHead(options: FcnHeadOptions): DecodeHead & {
           seed: seed(),
         })(y);
       }
-      return clsSeg(y, {
-        prefix: p,
-        numClasses: r.numClasses,
-        dropoutRatio: r.dropoutRatio,
-        seed: seed(),
-      });
+      return y;
     },
-  };
+  });
 }

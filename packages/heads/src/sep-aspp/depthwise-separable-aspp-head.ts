@@ -8,13 +8,11 @@ import {
 } from '../aspp/aspp-head.js';
 import {
   type DecodeHead,
-  type HeadApplyOptions,
   type ST,
-  clsSeg,
   clsSegParams,
+  defineDecodeHead,
   convBnParams,
   resolveFeatureIndex,
-  seedSequence,
   sepConvParams,
 } from '../decode-head.js';
 
@@ -78,18 +76,12 @@ export function createDepthwiseSeparableAsppHead(
 } {
   const r = resolveDepthwiseSeparableAsppHeadOptions(options);
   const fi = r.featureInfo;
-  return {
+  return defineDecodeHead({
     type: 'sep-aspp',
     options: r,
-    inIndex: r.inIndex,
-    inChannels: r.inChannels,
-    channels: r.channels,
-    numClasses: r.numClasses,
     outputReduction: r.c1Channels > 0 ? fi[r.c1InIndex]!.reduction : fi[r.inIndex]!.reduction,
     paramCount: countDepthwiseSeparableAsppHeadParams(r),
-    apply(features: ST[], applyOptions: HeadApplyOptions = {}): ST {
-      const p = applyOptions.prefix ?? 'decode_head';
-      const seed = seedSequence(r.seed);
+    body: (features, { prefix: p, seed }) => {
       let y = asppBlock(features[r.inIndex]!, { ...r, prefix: p, separable: true, nextSeed: seed });
       if (r.c1Channels > 0) {
         const c1 = convModule({
@@ -112,12 +104,7 @@ export function createDepthwiseSeparableAsppHead(
           seed: seed(),
         })(y);
       }
-      return clsSeg(y, {
-        prefix: p,
-        numClasses: r.numClasses,
-        dropoutRatio: r.dropoutRatio,
-        seed: seed(),
-      });
+      return y;
     },
-  };
+  });
 }
