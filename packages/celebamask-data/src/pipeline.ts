@@ -152,12 +152,31 @@ export interface UndistortedCrop {
   photoMetric: PhotoMetricDraw | null;
 }
 
-/** Draws the photometric distortion (after the geometry, in the RNG's fixed order). */
+/** The geometry's crop of an image: bilinear resize to the drawn size, crop, mirror. */
+function cropImage(
+  source: { image: Uint8Array; width: number; height: number },
+  g: Geometry,
+): Uint8Array {
+  return resizeCropBilinear({
+    ...source,
+    outWidth: g.width,
+    outHeight: g.height,
+    box: g.box,
+    flip: g.flip,
+  });
+}
+
+/**
+ * The cropped image with the geometry's labels, and the photometric distortion drawn for it
+ * (after the geometry, in the RNG's fixed order).
+ */
 function withPhotoMetric(
-  sample: SegSample,
+  image: Uint8Array,
+  g: Geometry,
   o: ResolvedTrainPipelineOptions,
   rng: Rng,
 ): UndistortedCrop {
+  const sample = { image, labels: g.cropLabels, width: g.box.width, height: g.box.height };
   const photoMetric = o.photoMetric === null ? null : drawPhotoMetric({ rng, ...o.photoMetric });
   return { sample, photoMetric };
 }
@@ -240,20 +259,7 @@ function trainCropUndistorted(
   const o = resolveTrainPipelineOptions(options);
   const { sample, rng } = options;
   const g = drawGeometry(sample, o, rng);
-  const image = resizeCropBilinear({
-    image: sample.image,
-    width: sample.width,
-    height: sample.height,
-    outWidth: g.width,
-    outHeight: g.height,
-    box: g.box,
-    flip: g.flip,
-  });
-  return withPhotoMetric(
-    { image, labels: g.cropLabels, width: g.box.width, height: g.box.height },
-    o,
-    rng,
-  );
+  return withPhotoMetric(cropImage(sample, g), g, o, rng);
 }
 
 /** The whole training pipeline on a decoded sample: `trainCrop`, then normalise and pad. */
@@ -339,15 +345,8 @@ export async function loadTrainCropUndistorted(
       if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
       if (info.width !== lab.width || info.height !== lab.height)
         throw sizeError(info.width, info.height);
-      image = resizeCropBilinear({
-        image: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-        width: info.width,
-        height: info.height,
-        outWidth: g.width,
-        outHeight: g.height,
-        box: g.box,
-        flip: g.flip,
-      });
+      const decoded = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      image = cropImage({ image: decoded, width: info.width, height: info.height }, g);
     } else {
       // image-to-mask with another image size (the official 1024² images): libvips resizes
       // straight from the image (antialiased when shrinking); it mirrors before it extracts,
@@ -372,11 +371,7 @@ export async function loadTrainCropUndistorted(
       problem: `cannot decode image: ${(err as Error).message}`,
     });
   }
-  return withPhotoMetric(
-    { image, labels: g.cropLabels, width: g.box.width, height: g.box.height },
-    o,
-    rng,
-  );
+  return withPhotoMetric(image, g, o, rng);
 }
 
 /** `loadTrainCrop`, then normalise and pad: one training sample from files. */
