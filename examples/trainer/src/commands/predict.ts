@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { deflateSync } from 'node:zlib';
+import { encode } from 'fast-png';
 import { readNpyFile, writeFileAtomic, writeNpyFile } from '@facepar/core';
 import { decodeImage } from '@facepar/celebamask-data';
 import {
@@ -47,53 +47,14 @@ export interface PredictCommandOptions {
   out?: (line: string) => void;
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-/** Minimal 8-bit RGB PNG writer for the overlay (label maps use metrics' encodeLabelPng). */
+/** 8-bit RGB PNG of the overlay (label maps use metrics' encodeLabelPng). */
 export function encodeRgbPng(options: {
   rgb: Uint8Array;
   width: number;
   height: number;
 }): Uint8Array {
   const { rgb, width, height } = options;
-  const raw = new Uint8Array(height * (1 + width * 3));
-  for (let y = 0; y < height; y++) {
-    raw.set(rgb.subarray(y * width * 3, (y + 1) * width * 3), y * (1 + width * 3) + 1);
-  }
-  const chunk = (type: string, body: Uint8Array) => {
-    const out = new Uint8Array(12 + body.length);
-    const view = new DataView(out.buffer);
-    view.setUint32(0, body.length);
-    out.set(Buffer.from(type, 'ascii'), 4);
-    out.set(body, 8);
-    view.setUint32(8 + body.length, crc32(out.subarray(4, 8 + body.length)));
-    return out;
-  };
-  const ihdr = new Uint8Array(13);
-  const v = new DataView(ihdr.buffer);
-  v.setUint32(0, width);
-  v.setUint32(4, height);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', new Uint8Array(0)),
-  ]);
+  return encode({ width, height, data: rgb, channels: 3, depth: 8 });
 }
 
 export function createPredictCommand(options: PredictCommandOptions = {}): Command {
