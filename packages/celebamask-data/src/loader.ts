@@ -84,8 +84,6 @@ interface BatchBuffers {
   labels: Int32Array;
   /** Started jobs assigned here and not yet consumed. */
   pending: number;
-  /** The (epoch, batch) key jobs are being assigned under, or null once it is complete. */
-  key: string | null;
   /** The batch being filled in `next()` lives here (samples may be copied in). */
   filling: boolean;
 }
@@ -262,30 +260,24 @@ export function createLoader(options: CreateLoaderOptions): Loader {
   // Batch memory, allocated once and reused: fresh memory costs a page fault per 4 KiB on first
   // write (measured: 24 ms per 512² sample for fresh shared memory). Shared with the workers when
   // there are any. Jobs in flight are bounded, so only a few (about prefetch + 2) ever exist.
-  const byKey = new Map<string, BatchBuffers>();
+  // Jobs are assigned to batches in order, B per batch from each epoch's start: only the batch
+  // being assigned (`assigning`) still gets jobs, so a batch is free once no job of it is
+  // pending and next() is not filling it.
   const kept: BatchBuffers[] = [];
-  const acquire = (key: string): BatchBuffers => {
-    let b = kept.find((k) => k.key === null && k.pending === 0 && !k.filling);
-    if (!b) {
-      const mem = (n: number) => (pool ? new SharedArrayBuffer(n * 4) : new ArrayBuffer(n * 4));
-      b = {
-        images: new Float32Array(mem(B * H * W * 3)),
-        labels: new Int32Array(mem(B * H * W)),
-        pending: 0,
-        key: null,
-        filling: false,
-      };
-      kept.push(b);
-    }
-    b.key = key;
-    byKey.set(key, b);
+  const acquire = (): BatchBuffers => {
+    const free = kept.find((k) => k.pending === 0 && !k.filling);
+    if (free) return free;
+    const mem = (n: number) => (pool ? new SharedArrayBuffer(n * 4) : new ArrayBuffer(n * 4));
+    const b = {
+      images: new Float32Array(mem(B * H * W * 3)),
+      labels: new Int32Array(mem(B * H * W)),
+      pending: 0,
+      filling: false,
+    };
+    kept.push(b);
     return b;
   };
-  /** No more jobs will be assigned to `b`: its key is done. */
-  const closeKey = (b: BatchBuffers): void => {
-    if (b.key !== null) byKey.delete(b.key);
-    b.key = null;
-  };
+  let assigning: BatchBuffers | null = null;
   let epochJobs = 0; // jobs started in the current epoch (by this loader)
   const skipped: SkippedFile[] = [];
   let failedInARow = 0;
@@ -303,18 +295,16 @@ export function createLoader(options: CreateLoaderOptions): Loader {
     if (jobPos >= size - tail) {
       jobEpoch++;
       jobPos = 0;
-      epochJobs = 0;
-      for (const b of [...byKey.values()]) closeKey(b); // the epoch's last, partial batch
+      epochJobs = 0; // the epoch's last, partial batch gets no more jobs
       order = epochOrder({ size, seed: o.seed, epoch: jobEpoch, shuffle: o.shuffle });
     }
     if (jobEpoch >= o.epochs) return false;
     const index = order[jobPos]!;
     const seed = mixSeed(o.seed, jobEpoch, jobPos);
-    const key = `${jobEpoch}:${Math.floor(epochJobs / B)}`;
     const slot = epochJobs % B;
-    const target = byKey.get(key) ?? acquire(key);
+    if (slot === 0 || assigning === null) assigning = acquire();
+    const target = assigning;
     target.pending++;
-    if (slot === B - 1) closeKey(target);
     const result = pool
       ? pool.run({
           index,
@@ -349,10 +339,6 @@ export function createLoader(options: CreateLoaderOptions): Loader {
       return;
     }
     writeTrainSample({ crop, pipe, images: batch.images, labels: batch.labels, at: b });
-  };
-  /** A consumed job no longer needs its batch memory. */
-  const consumed = (job: Job): void => {
-    job.target.pending--;
   };
 
   const next = async (): Promise<LoaderBatch | null> => {
@@ -390,7 +376,7 @@ export function createLoader(options: CreateLoaderOptions): Loader {
           });
         }
       } finally {
-        consumed(job);
+        job.target.pending--; // consumed: it no longer needs its batch memory
       }
       state = { seed: o.seed, epoch: job.epoch, position: job.position + 1 };
     }
@@ -411,7 +397,6 @@ export function createLoader(options: CreateLoaderOptions): Loader {
     }
     const images = tf.tensor4d(imageData, [B, H, W, 3], 'float32');
     const labels = tf.tensor3d(labelData, [B, H, W], 'int32');
-    closeKey(batch!);
     batch!.filling = false;
     return { images, labels, ids, epoch };
   };
@@ -423,7 +408,6 @@ export function createLoader(options: CreateLoaderOptions): Loader {
     async close() {
       closed = true;
       queue.length = 0;
-      byKey.clear();
       kept.length = 0;
       await pool?.close();
     },
