@@ -391,6 +391,6 @@ export function evalTransform(options: {
   let s = options.sample;
   if (options.size)
     s = resizeSample({ sample: s, width: options.size.width, height: options.size.height });
-  const image = normalizeImage({ image: s.image.slice(), mean: options.mean, std: options.std });
+  const image = normalizeImage({ image: s.image, mean: options.mean, std: options.std });
   return { image, labels: s.labels, width: s.width, height: s.height };
 }

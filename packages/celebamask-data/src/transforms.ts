@@ -788,6 +788,20 @@ export const DEFAULT_NORMALIZE_OPTIONS = {
   std: [58.395, 57.12, 57.375] as readonly [number, number, number],
 } as const;
 
+/** Per-channel tables byte -> (byte - mean) / std, after an optional per-value table `before`. */
+function normalizationLuts(
+  mean: readonly number[],
+  std: readonly number[],
+  before?: Uint8Array,
+): [Float32Array, Float32Array, Float32Array] {
+  const luts = [0, 1, 2].map((c) => {
+    const l = new Float32Array(256);
+    for (let v = 0; v < 256; v++) l[v] = ((before ? before[v]! : v) - mean[c]!) / std[c]!;
+    return l;
+  });
+  return luts as [Float32Array, Float32Array, Float32Array];
+}
+
 /** `(x - mean) / std` per RGB channel into float32 (optionally into `out` at `offset`). */
 export function normalizeImage(
   options: { image: Uint8Array; out?: Float32Array; offset?: number } & NormalizeOptions,
@@ -805,12 +819,7 @@ export function normalizeImage(
   if (off + image.length > out.length) {
     throw new Error(`normalizeImage: out has ${out.length} values, needs ${off + image.length}`);
   }
-  const luts = [0, 1, 2].map((c) => {
-    const l = new Float32Array(256);
-    for (let v = 0; v < 256; v++) l[v] = (v - mean[c]!) / std[c]!;
-    return l;
-  });
-  const [l0, l1, l2] = luts as [Float32Array, Float32Array, Float32Array];
+  const [l0, l1, l2] = normalizationLuts(mean, std);
   for (let i = 0; i < image.length; i += 3) {
     out[off + i] = l0[image[i]!]!;
     out[off + i + 1] = l1[image[i + 1]!]!;
@@ -868,16 +877,7 @@ export function normalizePadInto(options: {
   const draw = options.photoMetric ?? null;
   const t = draw ? photoMetricTables(draw) : { pre: undefined, post: undefined, hsv: false };
   // bytes -> normalised floats, with the last per-value step of the distortion folded in
-  const last = t.hsv ? t.post : t.pre;
-  const l0 = new Float32Array(256);
-  const l1 = new Float32Array(256);
-  const l2 = new Float32Array(256);
-  for (let v = 0; v < 256; v++) {
-    const u = last ? last[v]! : v;
-    l0[v] = (u - mean[0]) / std[0];
-    l1[v] = (u - mean[1]) / std[1];
-    l2[v] = (u - mean[2]) / std[2];
-  }
+  const [l0, l1, l2] = normalizationLuts(mean, std, t.hsv ? t.post : t.pre);
   const satLut = t.hsv ? saturationLut(draw!.saturation) : null;
   for (let y = 0; y < h; y++) {
     let src = y * w * 3;
