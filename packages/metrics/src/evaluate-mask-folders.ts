@@ -78,6 +78,8 @@ export async function evaluateMaskFolders(
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
   const { inflateSync } = await import('node:zlib');
+  // native inflate for the common 8-bit grey/palette masks (decodeLabelPng's fast path)
+  const dec = { palette: o.palette, inflate: inflateSync };
   const [predFiles, gtFiles] = await Promise.all([
     listByStem(fs, predDir, o.extension, 'prediction'),
     listByStem(fs, gtDir, o.extension, 'ground-truth'),
@@ -133,7 +135,6 @@ export async function evaluateMaskFolders(
     timing.readMs += performance.now() - tw;
     start(i + READ_AHEAD);
     const td = performance.now();
-    const dec = { palette: o.palette, inflate: inflateSync };
     const pred = decodeLabelPng(cur.predBytes, { ...dec, source: cur.predPath });
     const gt = decodeLabelPng(cur.gtBytes, { ...dec, source: cur.gtPath });
     timing.decodeMs += performance.now() - td;
