@@ -84,18 +84,9 @@ export function asppBlock(
         seed: o.nextSeed(),
       })(x);
     }
-    if (o.separable) {
-      return depthwiseSeparableConvModule({
-        name,
-        filters: o.channels,
-        kernelSize: 3,
-        padding: d,
-        dilation: d,
-        normEval: o.normEval,
-        seed: o.nextSeed(),
-      })(x);
-    }
-    return convModule({
+    // DeepLabV3+ makes the dilated 3×3 branches depthwise separable; DeepLabV3 keeps them plain
+    const module = o.separable ? depthwiseSeparableConvModule : convModule;
+    return module({
       name,
       filters: o.channels,
       kernelSize: 3,
