@@ -13,7 +13,13 @@ import {
   writeRunReport,
 } from '../train/run-report.js';
 import { probeIterationSeconds, trainSegmentor } from '../train/train-segmentor.js';
-import { defaultWorkDir, setupBackend, withInterrupt, writeLine } from './shared.js';
+import {
+  defaultWorkDir,
+  setupBackend,
+  type TrainingCommandOptions,
+  withInterrupt,
+  writeLine,
+} from './shared.js';
 import { ensureSyntheticDataset } from '../data/synthetic-data.js';
 import type { Command } from './types.js';
 import { UsageError } from '../args.js';
@@ -50,12 +56,7 @@ Flags:
   --val N          number of synthetic validation faces
   --resume         continue an interrupted demo in --work-dir`;
 
-export interface DemoCommandOptions {
-  out?: (line: string) => void;
-  /** Data-loader worker threads (default 1: decoding and augmentation on the second core). */
-  workers?: number;
-  stream?: { write(s: string): unknown; isTTY?: boolean };
-}
+export type DemoCommandOptions = TrainingCommandOptions;
 
 export function createDemoCommand(options: DemoCommandOptions = {}): Command {
   const out = options.out ?? writeLine;

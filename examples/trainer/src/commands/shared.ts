@@ -3,6 +3,14 @@ import { join } from 'node:path';
 import { BACKEND_NAMES, type BackendName, initTrainerBackend } from '../train/backend.js';
 import { choiceFlag } from '../args.js';
 
+/** Options of the commands that train (`train`, `demo`). */
+export interface TrainingCommandOptions {
+  out?: (line: string) => void;
+  /** Data-loader worker threads (default 1: decoding and augmentation on the second core). */
+  workers?: number;
+  stream?: { write(s: string): unknown; isTTY?: boolean };
+}
+
 /** A command's default output: one line to stdout. */
 export function writeLine(line: string): void {
   process.stdout.write(`${line}\n`);

@@ -11,7 +11,14 @@ import type { Sample } from '../data/samples.js';
 import { readCheckpointPointers } from '../run/checkpoint.js';
 import { evaluateReport, writeCurves, writeRunReport } from '../train/run-report.js';
 import { trainSegmentor } from '../train/train-segmentor.js';
-import { defaultWorkDir, requireDir, setupBackend, withInterrupt, writeLine } from './shared.js';
+import {
+  defaultWorkDir,
+  requireDir,
+  setupBackend,
+  type TrainingCommandOptions,
+  withInterrupt,
+  writeLine,
+} from './shared.js';
 import type { Command } from './types.js';
 
 const NAME = 'train';
@@ -42,12 +49,7 @@ Flags:
                      checkpoint's weights.safetensors) instead of the seeded init
   --resume           continue the run in --work-dir from its latest checkpoint`;
 
-export interface TrainCommandOptions {
-  out?: (line: string) => void;
-  /** Data-loader worker threads (default 1: decoding and augmentation on the second core). */
-  workers?: number;
-  stream?: { write(s: string): unknown; isTTY?: boolean };
-}
+export type TrainCommandOptions = TrainingCommandOptions;
 
 export function createTrainCommand(options: TrainCommandOptions = {}): Command {
   const out = options.out ?? writeLine;
