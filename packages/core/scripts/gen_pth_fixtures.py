@@ -128,6 +128,9 @@ def main():
         'flags': {True, None},
         'blob': b'\x00\xffbytes',
         'lr': float('inf'),
+        'input_shape': torch.Size([2, 3]),
+        'dtype': torch.float16,
+        'device': torch.device('cuda', 0),
     }
     params = [state['backbone.stem.0.weight'], state['decode_head.conv_seg.weight']]
     opt = torch.optim.SGD([torch.nn.Parameter(p.clone()) for p in params], lr=0.01, momentum=0.9,

@@ -95,6 +95,9 @@ describe('readPth on torch.save files', () => {
       ],
       hook_msgs: { last_ckpt: '/work/iter_40000.pth', best_score: 0.7712 },
       lr: Number.POSITIVE_INFINITY,
+      input_shape: [2, 3],
+      dtype: 'torch.float16',
+      device: 'cuda:0',
     });
     expect(meta.config).toContain("model = dict(type='EncoderDecoder')");
     expect(meta.blob).toEqual(new Uint8Array([0, 255, ...Buffer.from('bytes')]));

@@ -230,7 +230,7 @@ function readZipPickle(bytes: Uint8Array, ctx: Ctx): { root: PyValue; bigEndian:
   }
   const storages = new Map<string, PthStorage>();
   const persistentLoad = (pid: PyValue): PyValue => {
-    const t = pidTuple(pid, 5, fail);
+    const t = pidTuple(pid, 4, fail);
     const [type, key, location, numel] = t;
     const dtype = storageDtype(type, fail);
     if (typeof key !== 'string')
@@ -283,10 +283,7 @@ function readLegacyPickle(bytes: Uint8Array, ctx: Ctx): { root: PyValue; bigEndi
     persistentLoad: (): PyValue => fail('legacy header pickle asks for a persistent id'),
   };
   const magic = unpickle(bytes, noGlobals, vmOptions(ctx, 'magic number', 0));
-  if (
-    magic.value !== LEGACY_MAGIC &&
-    !(typeof magic.value === 'bigint' && magic.value === LEGACY_MAGIC)
-  ) {
+  if (magic.value !== LEGACY_MAGIC) {
     fail(
       `a pickle, but not a torch.save file: its first value is ${quoteValue(typeof magic.value === 'object' ? pyTypeName(magic.value) : String(magic.value))}, not PyTorch's magic number (plain pickles are not read)`,
     );
@@ -313,7 +310,7 @@ function readLegacyPickle(bytes: Uint8Array, ctx: Ctx): { root: PyValue; bigEndi
   const roots = new Map<string, PthStorage>();
   const views = new Map<string, PthStorage>();
   const persistentLoad = (pid: PyValue): PyValue => {
-    const t = pidTuple(pid, 0, fail);
+    const t = pidTuple(pid, 5, fail);
     const [type, key, location, numel, view] = t;
     const dtype = storageDtype(type, fail);
     if (typeof key !== 'string')
@@ -406,7 +403,8 @@ function vmOptions(ctx: Ctx, what: string, start = 0) {
   };
 }
 
-function pidTuple(pid: PyValue, arity: number, fail: (w: string) => never): PyValue[] {
+/** The fields after `'storage'` of a persistent id: 4 in the zip format, 5 in the legacy one. */
+function pidTuple(pid: PyValue, fields: 4 | 5, fail: (w: string) => never): PyValue[] {
   if (!(pid instanceof PyTuple) || pid.items.length === 0) {
     return fail(
       `persistent id must be a ('storage', ...) tuple, got ${pyTypeName(pid)} ${typeof pid === 'string' ? quoteValue(pid) : ''}`,
@@ -419,10 +417,9 @@ function pidTuple(pid: PyValue, arity: number, fail: (w: string) => never): PyVa
   }
   if (t !== 'storage')
     fail(`persistent id of kind ${quoteValue(String(t))} is not allowed (only 'storage')`);
-  if (arity > 0 && rest.length !== arity - 1)
-    fail(`storage persistent id has ${rest.length} fields, expected ${arity - 1}`);
-  if (arity === 0 && rest.length !== 5)
-    fail(`legacy storage persistent id has ${rest.length} fields, expected 5`);
+  if (rest.length !== fields) {
+    fail(`storage persistent id has ${rest.length} fields after 'storage', expected ${fields}`);
+  }
   return rest;
 }
 
