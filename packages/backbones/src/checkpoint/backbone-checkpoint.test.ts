@@ -138,7 +138,11 @@ describe('backboneStateDictFromCheckpoint', () => {
     const seg = new Map<string, TensorEntry>();
     for (const [k, v] of v1cFile.tensors)
       if (!k.startsWith('fc.')) seg.set(`module.backbone.${k}`, v);
-    const head: TensorEntry = { dtype: 'F32', shape: [19, 16, 1, 1], data: new Float32Array(19 * 16) };
+    const head: TensorEntry = {
+      dtype: 'F32',
+      shape: [19, 16, 1, 1],
+      data: new Float32Array(19 * 16),
+    };
     seg.set('module.decode_head.conv_seg.weight', head);
     const r = backboneStateDictFromCheckpoint({ tensors: seg, backbone: resnet('resnet50-v1c') });
     expect(r).toMatchObject({

@@ -240,7 +240,7 @@ function readZipPickle(bytes: Uint8Array, ctx: Ctx): { root: PyValue; bigEndian:
     if (cached) {
       if (cached.dtype !== dtype || cached.numel !== n) {
         fail(
-          `storage '${quoteValue(key)}' is referenced as ${cached.dtype}×${cached.numel} and as ${dtype}×${n}`,
+          `storage ${quoteValue(key)} is referenced as ${cached.dtype}×${cached.numel} and as ${dtype}×${n}`,
         );
       }
       return cached;
