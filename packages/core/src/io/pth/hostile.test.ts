@@ -97,7 +97,8 @@ interface ZipIn {
   flags?: number;
   method?: number;
 }
-function zip(files: ZipIn[]): Uint8Array {
+/** Stored (or deflated) entries; `zip64` writes the sizes and offsets in zip64 records only. */
+function zip(files: ZipIn[], { zip64 = false } = {}): Uint8Array {
   const parts: Uint8Array[] = [];
   const central: Uint8Array[] = [];
   let at = 0;
@@ -109,12 +110,14 @@ function zip(files: ZipIn[]): Uint8Array {
     }
   };
   const u16 = (v: number) => [v & 0xff, (v >> 8) & 0xff];
+  const u64 = (v: number) => [...i32(v % 2 ** 32), ...i32(Math.floor(v / 2 ** 32))];
+  const SAT = 0xffffffff;
   for (const f of files) {
     const body = f.deflate ? new Uint8Array(deflateRawSync(f.data)) : f.data;
     const name = enc.encode(f.name);
     const method = f.method ?? (f.deflate ? 8 : 0);
     const size = f.declaredSize ?? f.data.length;
-    const head = [
+    const head = (comp: number, unc: number, extra: number) => [
       ...u16(20),
       ...u16(f.flags ?? 0),
       ...u16(method),
@@ -123,27 +126,67 @@ function zip(files: ZipIn[]): Uint8Array {
       0,
       0,
       ...i32(crc32(f.data)),
-      ...i32(body.length),
-      ...i32(size),
+      ...i32(comp),
+      ...i32(unc),
       ...u16(name.length),
-      ...u16(0),
+      ...u16(extra),
     ];
     const offset = at;
-    put(parts, i32(0x04034b50), head, name, body);
-    put(central, i32(0x02014b50), u16(20), head, u16(0), u16(0), u16(0), i32(0), i32(offset), name);
+    put(parts, i32(0x04034b50), head(body.length, size, 0), name, body);
+    if (zip64) {
+      const extra = [...u16(1), ...u16(24), ...u64(size), ...u64(body.length), ...u64(offset)];
+      put(
+        central,
+        i32(0x02014b50),
+        u16(45),
+        head(SAT, SAT, extra.length),
+        u16(0),
+        u16(0),
+        u16(0),
+        i32(0),
+        i32(SAT),
+        name,
+        extra,
+      );
+    } else {
+      put(
+        central,
+        i32(0x02014b50),
+        u16(20),
+        head(body.length, size, 0),
+        u16(0),
+        u16(0),
+        u16(0),
+        i32(0),
+        i32(offset),
+        name,
+      );
+    }
   }
   const cdSize = central.reduce((n, c) => n + c.length, 0);
+  const cdOffset = at;
   put(parts, ...central);
-  put(
-    parts,
-    i32(0x06054b50),
-    [0, 0, 0, 0],
-    u16(files.length),
-    u16(files.length),
-    i32(cdSize),
-    i32(at - cdSize),
-    [0, 0],
-  );
+  const n = files.length;
+  if (zip64) {
+    const eocd64 = at;
+    put(
+      parts,
+      i32(0x06064b50),
+      u64(44),
+      u16(45),
+      u16(45),
+      i32(0),
+      i32(0),
+      u64(n),
+      u64(n),
+      u64(cdSize),
+      u64(cdOffset),
+    );
+    put(parts, i32(0x07064b50), i32(0), u64(eocd64), i32(1));
+    put(parts, i32(0x06054b50), [0, 0, 0, 0], u16(0xffff), u16(0xffff), i32(SAT), i32(SAT), [0, 0]);
+  } else {
+    put(parts, i32(0x06054b50), [0, 0, 0, 0], u16(n), u16(n), i32(cdSize), i32(cdOffset), [0, 0]);
+  }
   const out = new Uint8Array(at);
   let p = 0;
   for (const c of parts) {
@@ -156,13 +199,17 @@ const torchZip = (
   pkl: Uint8Array,
   storages: Record<string, Uint8Array> = {},
   extra: ZipIn[] = [],
+  options: { zip64?: boolean } = {},
 ) =>
-  zip([
-    { name: 'archive/data.pkl', data: pkl },
-    ...Object.entries(storages).map(([k, data]) => ({ name: `archive/data/${k}`, data })),
-    { name: 'archive/version', data: enc.encode('3\n') },
-    ...extra,
-  ]);
+  zip(
+    [
+      { name: 'archive/data.pkl', data: pkl },
+      ...Object.entries(storages).map(([k, data]) => ({ name: `archive/data/${k}`, data })),
+      { name: 'archive/version', data: enc.encode('3\n') },
+      ...extra,
+    ],
+    options,
+  );
 const floats = (n: number) => new Uint8Array(new Float32Array(n).map((_, i) => i).buffer);
 
 /** Reads and returns the error, asserting it is a PthError that came within 1 s. */
@@ -205,6 +252,9 @@ describe('the crafted helpers make files readPth accepts', () => {
       torchZip(pkl, { '0': be }, [{ name: 'archive/byteorder', data: enc.encode('big') }]),
     );
     expect(Array.from(swapped.tensors.get('w')!.data as Float32Array)).toEqual([0, 1, 2, 3, 4, 5]);
+    // zip64 records (what miniz writes for archives over 4 GB) give the same
+    const z64 = readPth(torchZip(pkl, { '0': floats(6) }, [], { zip64: true }));
+    expect(Array.from(z64.tensors.get('w')!.data as Float32Array)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
 
