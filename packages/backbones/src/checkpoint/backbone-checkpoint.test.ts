@@ -54,36 +54,31 @@ beforeAll(async () => {
 });
 
 describe('backboneStateDictFromCheckpoint', () => {
-  it("maps mmcv's open-mmlab://resnet50_v1c layout (legacy .pth) onto resnet50-v1c", async () => {
-    expect(v1cFile.format).toBe('legacy');
-    const r = backboneStateDictFromCheckpoint({
-      tensors: v1cFile.tensors,
-      backbone: resnet('resnet50-v1c'),
-    });
+  it.each([
+    [
+      "mmcv's open-mmlab://resnet50_v1c (legacy .pth)",
+      v1cFile,
+      'resnet50-v1c',
+      'mmseg-backbone',
+      'v1c',
+    ],
+    ["torchvision's ResNet-50 (zip .pth)", tvFile, 'resnet50-v1b', 'torchvision', 'v1b'],
+  ] as const)('maps %s onto %s', async (_name, file, arch, format, tag) => {
+    const r = backboneStateDictFromCheckpoint({ tensors: file.tensors, backbone: resnet(arch) });
     expect(r).toMatchObject({
-      format: 'mmseg-backbone',
+      format,
       dropped: ['fc.weight', 'fc.bias'],
       missing: [],
       unexpected: [],
       mismatched: [],
     });
     expect(r.hint).toBeUndefined();
-    expect(r.tensors.size).toBe(v1cFile.tensors.size - 2);
-    await expectFeatures('resnet50-v1c', r.tensors, 'v1c');
+    expect(r.tensors.size).toBe(file.tensors.size - 2);
+    await expectFeatures(arch, r.tensors, tag);
   });
 
-  it("maps torchvision's ResNet-50 layout onto resnet50-v1b", async () => {
-    const r = backboneStateDictFromCheckpoint({
-      tensors: tvFile.tensors,
-      backbone: resnet('resnet50-v1b'),
-    });
-    expect(r).toMatchObject({
-      format: 'torchvision',
-      dropped: ['fc.weight', 'fc.bias'],
-      missing: [],
-      unexpected: [],
-    });
-    await expectFeatures('resnet50-v1b', r.tensors, 'v1b');
+  it('reads the mmcv checkpoint from the legacy format, torchvision from the zip format', () => {
+    expect([v1cFile.format, tvFile.format]).toEqual(['legacy', 'zip']);
   });
 
   it('reports the stem mismatch of torchvision weights on the deep-stem resnet50-v1c, with the fix', () => {

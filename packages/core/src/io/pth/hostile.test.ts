@@ -394,26 +394,6 @@ describe('absurd sizes are refused before anything is allocated', () => {
       /tensor "w" \(1073741824 F32 elements\) would bring .* over the \d+-byte limit/,
     ],
     [
-      'not a storage class',
-      w({
-        numel: P.int(4),
-        size: [P.int(4)],
-        stride: [P.int(1)],
-        storage: P.global('collections', 'OrderedDict'),
-      }),
-      /storage type must be an allowed storage class, got collections\.OrderedDict/,
-    ],
-    [
-      'complex storage',
-      w({
-        numel: P.int(4),
-        size: [P.int(4)],
-        stride: [P.int(1)],
-        storage: P.global('torch', 'ComplexFloatStorage'),
-      }),
-      /ComplexFloatStorage tensors are not supported/,
-    ],
-    [
       'BINUNICODE longer than the file',
       torchZip(cat(P.proto, [0x58, 0xff, 0xff, 0xff, 0xff], P.stop)),
       /BINUNICODE needs 4294967295 bytes but the pickle ends/,
@@ -430,6 +410,20 @@ describe('absurd sizes are refused before anything is allocated', () => {
     ],
   ])('%s', (_name, bytes, pattern) => {
     expect(refusal(bytes)).toMatch(pattern);
+  });
+  it.each([
+    [
+      'collections',
+      'OrderedDict',
+      /storage type must be an allowed storage class, got collections\.OrderedDict/,
+    ],
+    ['torch', 'ComplexFloatStorage', /ComplexFloatStorage tensors are not supported/],
+    ['torch', 'QInt8Storage', /QInt8Storage tensors are not supported/],
+  ])('storage type %s.%s', (module, name, pattern) => {
+    const storage = P.global(module, name);
+    expect(refusal(w({ numel: P.int(4), size: [P.int(4)], stride: [P.int(1)], storage }))).toMatch(
+      pattern,
+    );
   });
 });
 

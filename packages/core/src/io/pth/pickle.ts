@@ -53,6 +53,8 @@ export class PySkipped {
 /** Objects the host creates (tensors, storages); BUILD on them is refused. */
 export interface PyHostObject {
   readonly pyType: string;
+  /** What `toPlainValue` gives for it (e.g. a tensor's `{ dtype, shape }`). */
+  plain(): unknown;
 }
 
 export type PyValue =
@@ -165,6 +167,18 @@ function normInt(v: bigint): number | bigint {
 }
 
 const utf8 = new TextDecoder('utf-8');
+
+/** Opcodes followed by a length (of 1, 4 or 8 bytes) and that many bytes: str or bytes. */
+const SIZED_OPS: Record<number, [name: string, width: 1 | 4 | 8, text: boolean]> = {
+  88: ['BINUNICODE', 4, true],
+  140: ['SHORT_BINUNICODE', 1, true],
+  141: ['BINUNICODE8', 8, true],
+  85: ['SHORT_BINSTRING', 1, true],
+  67: ['SHORT_BINBYTES', 1, false],
+  66: ['BINBYTES', 4, false],
+  142: ['BINBYTES8', 8, false],
+  150: ['BYTEARRAY8', 8, false],
+};
 const latin1 = new TextDecoder('latin1');
 
 /** Decodes a Python 2 `repr` string literal (protocol 0 STRING). */
@@ -249,6 +263,14 @@ export function unpickle(
     if (v > BigInt(n)) err(`length ${v} is larger than the ${n}-byte file`);
     return Number(v);
   };
+  /** A 4-byte signed length (LONG4, BINSTRING). */
+  const signedLength = (what: string) => {
+    need(4, what);
+    const k = view.getInt32(pos, true);
+    pos += 4;
+    if (k < 0) err(`${what} with a negative length`);
+    return k;
+  };
   const take = (k: number, what: string) => {
     need(k, what);
     const b = bytes.subarray(pos, pos + k);
@@ -311,7 +333,6 @@ export function unpickle(
     count();
     return host.global(module, name);
   };
-  const putMemo = (i: number) => memo.set(i, top());
 
   for (;;) {
     op = pos;
@@ -345,21 +366,21 @@ export function unpickle(
         break;
       // ---- memo
       case 0x71: // BINPUT
-        putMemo(u8());
-        break;
       case 0x72: // LONG_BINPUT
-        putMemo(u32());
-        break;
+      case 0x94: // MEMOIZE
       case 0x70: {
         // PUT
-        const i = Number.parseInt(line(), 10);
+        const index: Record<number, () => number> = {
+          113: u8,
+          114: u32,
+          148: () => memo.size,
+          112: () => Number.parseInt(line(), 10),
+        };
+        const i = index[code]!();
         if (!Number.isSafeInteger(i) || i < 0) err('PUT index is not a non-negative integer');
-        putMemo(i);
+        memo.set(i, top());
         break;
       }
-      case 0x94: // MEMOIZE
-        putMemo(memo.size);
-        break;
       case 0x68: // BINGET
       case 0x6a: // LONG_BINGET
       case 0x67: {
@@ -372,13 +393,9 @@ export function unpickle(
       }
       // ---- constants and numbers
       case 0x4e: // NONE
-        push(null);
-        break;
       case 0x88: // NEWTRUE
-        push(true);
-        break;
       case 0x89: // NEWFALSE
-        push(false);
+        push(code === 0x4e ? null : code === 0x88);
         break;
       case 0x4a: // BININT
         need(4, 'BININT');
@@ -394,15 +411,9 @@ export function unpickle(
       case 0x8a: // LONG1
         push(longOf(take(u8(), 'LONG1')));
         break;
-      case 0x8b: {
-        // LONG4
-        need(4, 'LONG4');
-        const k = view.getInt32(pos, true);
-        pos += 4;
-        if (k < 0) err('LONG4 with a negative length');
-        push(longOf(take(Math.min(k, MAX_LONG_BYTES + 1), 'LONG4')));
+      case 0x8b: // LONG4
+        push(longOf(take(Math.min(signedLength('LONG4'), MAX_LONG_BYTES + 1), 'LONG4')));
         break;
-      }
       case 0x49: {
         // INT
         const s = line().trim();
@@ -441,43 +452,27 @@ export function unpickle(
       }
       // ---- strings and bytes
       case 0x58: // BINUNICODE
-        push(utf8.decode(take(u32(), 'BINUNICODE')));
-        break;
       case 0x8c: // SHORT_BINUNICODE
-        push(utf8.decode(take(u8(), 'SHORT_BINUNICODE')));
-        break;
       case 0x8d: // BINUNICODE8
-        push(utf8.decode(take(u64(), 'BINUNICODE8')));
+      case 0x55: // SHORT_BINSTRING (Python 2 str)
+      case 0x43: // SHORT_BINBYTES
+      case 0x42: // BINBYTES
+      case 0x8e: // BINBYTES8
+      case 0x96: {
+        // BYTEARRAY8
+        const [name, width, text] = SIZED_OPS[code]!;
+        const b = take(width === 1 ? u8() : width === 4 ? u32() : u64(), name);
+        push(text ? utf8.decode(b) : b.slice());
         break;
+      }
       case 0x56: // UNICODE
         push(unescapeRawUnicode(latin1Bytes(line())));
         break;
-      case 0x55: // SHORT_BINSTRING (Python 2 str)
-        push(utf8.decode(take(u8(), 'SHORT_BINSTRING')));
+      case 0x54: // BINSTRING
+        push(utf8.decode(take(signedLength('BINSTRING'), 'BINSTRING')));
         break;
-      case 0x54: {
-        // BINSTRING
-        need(4, 'BINSTRING');
-        const k = view.getInt32(pos, true);
-        pos += 4;
-        if (k < 0) err('BINSTRING with a negative length');
-        push(utf8.decode(take(k, 'BINSTRING')));
-        break;
-      }
       case 0x53: // STRING
         push(unescapeRepr(line().trim(), err));
-        break;
-      case 0x43: // SHORT_BINBYTES
-        push(take(u8(), 'SHORT_BINBYTES').slice());
-        break;
-      case 0x42: // BINBYTES
-        push(take(u32(), 'BINBYTES').slice());
-        break;
-      case 0x8e: // BINBYTES8
-        push(take(u64(), 'BINBYTES8').slice());
-        break;
-      case 0x96: // BYTEARRAY8
-        push(take(u64(), 'BYTEARRAY8').slice());
         break;
       // ---- containers
       case 0x29: // EMPTY_TUPLE
@@ -590,18 +585,12 @@ export function unpickle(
         push(global(module as string, name as string));
         break;
       }
-      case 0x52: {
-        // REDUCE
-        const args = pop();
-        const fnv = pop();
-        push(call(fnv, args, 'reduce'));
-        break;
-      }
+      case 0x52: // REDUCE
       case 0x81: {
         // NEWOBJ
         const args = pop();
-        const cls = pop();
-        push(call(cls, args, 'newobj'));
+        const fnv = pop();
+        push(call(fnv, args, code === 0x52 ? 'reduce' : 'newobj'));
         break;
       }
       case 0x92: {
@@ -674,4 +663,85 @@ function latin1Bytes(s: string): Uint8Array {
   const b = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i) & 0xff;
   return b;
+}
+
+function childrenOf(v: PyValue): PyValue[] | undefined {
+  if (Array.isArray(v)) return v;
+  if (v instanceof PyTuple || v instanceof PySet) return v.items;
+  if (v instanceof PyDict) return [...v.entries.values()].flat();
+  return undefined;
+}
+
+export interface MeasureLimits {
+  maxDepth: number;
+  /** Values the expanded copy may hold. */
+  maxValues: number;
+  fail: (what: string) => never;
+}
+
+/**
+ * Checks that a plain copy of `v` stays within `limits`, visiting each shared container once:
+ * a "billion laughs" of shared references, a reference cycle or deep nesting is refused
+ * before any copy is built. Returns the copy's size in values.
+ */
+export function measurePyValue(v: PyValue, limits: MeasureLimits): number {
+  const seen = new Map<object, { size: number; height: number }>();
+  const open = new Set<object>();
+  const { maxDepth, maxValues, fail } = limits;
+  const deep = () =>
+    fail(
+      `containers nest deeper than ${maxDepth} levels (a recursion bomb?); raise maxDepth if the file is genuine`,
+    );
+  const walk = (x: PyValue, depth: number): { size: number; height: number } => {
+    if (depth > maxDepth) deep();
+    const kids = childrenOf(x);
+    if (kids === undefined) return { size: 1, height: 0 };
+    const o = x as object;
+    const known = seen.get(o);
+    if (known) {
+      if (depth + known.height > maxDepth) deep();
+      return known;
+    }
+    if (open.has(o))
+      fail('a container contains itself (a reference cycle), which a checkpoint never holds');
+    open.add(o);
+    let size = 1;
+    let height = 0;
+    for (const k of kids) {
+      const m = walk(k, depth + 1);
+      size += m.size;
+      height = Math.max(height, m.height + 1);
+      if (size > maxValues) {
+        fail(
+          `the checkpoint's other entries expand to more than ${maxValues} values (shared references: a "billion laughs" pickle?); raise maxObjects if the file is genuine`,
+        );
+      }
+    }
+    open.delete(o);
+    const r = { size, height };
+    seen.set(o, r);
+    return r;
+  };
+  return walk(v, 0).size;
+}
+
+/**
+ * A plain JavaScript copy: dicts with string keys become objects (other keys: a `Map`),
+ * tuples, lists and sets arrays, allowed constants their name, skipped globals
+ * `{ skippedGlobal: name }`, host objects their `plain()`. Check it with `measurePyValue` first.
+ */
+export function toPlainValue(v: PyValue): unknown {
+  if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return v;
+  if (Array.isArray(v)) return v.map(toPlainValue);
+  if (v instanceof PyTuple || v instanceof PySet) return v.items.map(toPlainValue);
+  if (v instanceof PyDict) {
+    const pairs = [...v.entries.values()];
+    if (pairs.every(([k]) => typeof k === 'string')) {
+      return Object.fromEntries(pairs.map(([k, x]) => [k, toPlainValue(x)]));
+    }
+    return new Map(pairs.map(([k, x]) => [toPlainValue(k), toPlainValue(x)]));
+  }
+  if (v instanceof PySkipped) return { skippedGlobal: v.qualname };
+  if (v instanceof PyConstant || v instanceof PyCallable) return v.qualname;
+  return (v as PyHostObject).plain();
 }

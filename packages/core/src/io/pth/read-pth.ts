@@ -6,15 +6,14 @@ import {
 } from '../tensor-entry.js';
 import { PthError, quoteValue } from './pth-error.js';
 import {
-  PyCallable,
+  measurePyValue,
   PyConstant,
   PyDict,
-  type PyHostObject,
-  PySet,
   PySkipped,
   PyTuple,
   type PyValue,
   pyTypeName,
+  toPlainValue,
   unpickle,
 } from './pickle.js';
 import { PTH_STORAGE_DTYPES, PthStorage, PthTensor, torchGlobal } from './torch-globals.js';
@@ -500,8 +499,12 @@ function assemble(root: PyValue, format: PthFormat, bigEndian: boolean, ctx: Ctx
   if (sd !== top) {
     const rest = new PyDict();
     for (const [k, v] of top.entries.values()) if (v !== sd) rest.set(k, v, fail);
-    measure(rest, 0, new Map(), new Set(), ctx);
-    for (const [k, v] of rest.entries.values()) extras[String(k)] = toPlain(v);
+    measurePyValue(rest, {
+      maxDepth: ctx.options.maxDepth,
+      maxValues: ctx.options.maxObjects,
+      fail,
+    });
+    for (const [k, v] of rest.entries.values()) extras[String(k)] = toPlainValue(v);
   }
   return {
     format,
@@ -563,78 +566,4 @@ function materialize(t: PthTensor, bigEndian: boolean, name: string, ctx: Ctx): 
     for (let i = 0; i < b.length; i += es) b.subarray(i, i + es).reverse();
   }
   return { dtype: t.dtype, shape: [...t.shape], data };
-}
-
-function childrenOf(v: PyValue): PyValue[] | undefined {
-  if (Array.isArray(v)) return v;
-  if (v instanceof PyTuple || v instanceof PySet) return v.items;
-  if (v instanceof PyDict) return [...v.entries.values()].flat();
-  return undefined;
-}
-
-/**
- * Size (values once expanded) and height of a value, visiting each shared container once, so
- * that a "billion laughs" of shared references, a cycle or deep nesting is refused before any
- * plain copy is built.
- */
-function measure(
-  v: PyValue,
-  depth: number,
-  seen: Map<object, { size: number; height: number }>,
-  open: Set<object>,
-  ctx: Ctx,
-): { size: number; height: number } {
-  const { maxDepth, maxObjects } = ctx.options;
-  const deep = () =>
-    ctx.fail(
-      `containers nest deeper than ${maxDepth} levels (a recursion bomb?); raise maxDepth if the file is genuine`,
-    );
-  if (depth > maxDepth) deep();
-  const kids = childrenOf(v);
-  if (kids === undefined) return { size: 1, height: 0 };
-  const o = v as object;
-  const known = seen.get(o);
-  if (known) {
-    if (depth + known.height > maxDepth) deep();
-    return known;
-  }
-  if (open.has(o))
-    ctx.fail('a container contains itself (a reference cycle), which a checkpoint never holds');
-  open.add(o);
-  let size = 1;
-  let height = 0;
-  for (const k of kids) {
-    const m = measure(k, depth + 1, seen, open, ctx);
-    size += m.size;
-    height = Math.max(height, m.height + 1);
-    if (size > maxObjects) {
-      ctx.fail(
-        `the checkpoint's other entries expand to more than ${maxObjects} values (shared references: a "billion laughs" pickle?); raise maxObjects if the file is genuine`,
-      );
-    }
-  }
-  open.delete(o);
-  const r = { size, height };
-  seen.set(o, r);
-  return r;
-}
-
-/** A plain copy (see `PthFile.extras`); call `measure` first. */
-function toPlain(v: PyValue): unknown {
-  if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return v;
-  if (Array.isArray(v)) return v.map(toPlain);
-  if (v instanceof PyTuple || v instanceof PySet) return v.items.map(toPlain);
-  if (v instanceof PyDict) {
-    const pairs = [...v.entries.values()];
-    if (pairs.every(([k]) => typeof k === 'string')) {
-      return Object.fromEntries(pairs.map(([k, x]) => [k, toPlain(x)]));
-    }
-    return new Map(pairs.map(([k, x]) => [toPlain(k), toPlain(x)]));
-  }
-  if (v instanceof PthTensor)
-    return { dtype: v.dtype, shape: [...v.shape] } satisfies PthTensorInfo;
-  if (v instanceof PthStorage) return { storage: v.dtype, numel: v.numel };
-  if (v instanceof PySkipped) return { skippedGlobal: v.qualname };
-  if (v instanceof PyConstant || v instanceof PyCallable) return v.qualname;
-  return String((v as PyHostObject).pyType);
 }

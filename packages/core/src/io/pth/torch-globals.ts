@@ -25,6 +25,9 @@ export class PthStorage implements PyHostObject {
     /** Returns the storage's bytes (numel × element size); read only when a tensor needs them. */
     public load: () => Uint8Array,
   ) {}
+  plain(): unknown {
+    return { storage: this.dtype, numel: this.numel };
+  }
 }
 
 /** A tensor as pickled: a strided view into a storage (not copied until it is needed). */
@@ -38,6 +41,10 @@ export class PthTensor implements PyHostObject {
   ) {}
   get dtype(): SafetensorsDtype {
     return this.storage.dtype;
+  }
+  /** A tensor outside the state dict is summarised, not read. */
+  plain(): { dtype: SafetensorsDtype; shape: number[] } {
+    return { dtype: this.dtype, shape: [...this.shape] };
   }
   get numel(): number {
     let n = 1;
