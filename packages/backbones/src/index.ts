@@ -26,6 +26,18 @@ export type {
   ResNetOptions,
   ResolvedResNetOptions,
 } from './resnet/resnet-options.js';
-export { countResNetParams } from './resnet/resnet-params.js';
+export { countResNetParams, resnetStateDictShapes } from './resnet/resnet-params.js';
 export { createResNet } from './resnet/resnet.js';
 export type { ResNet } from './resnet/resnet.js';
+export {
+  backboneCheckpointKey,
+  backboneStateDictFromCheckpoint,
+  CHECKPOINT_FORMATS,
+  detectCheckpointFormat,
+  stripModulePrefix,
+} from './checkpoint/backbone-checkpoint.js';
+export type {
+  BackboneStateDict,
+  BackboneStateDictOptions,
+  CheckpointFormat,
+} from './checkpoint/backbone-checkpoint.js';

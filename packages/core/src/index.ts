@@ -120,6 +120,34 @@ export type {
   TensorEntry,
 } from './io/tensor-entry.js';
 export {
+  DEFAULT_READ_PTH_OPTIONS,
+  detectWeightsFileKind,
+  readPth,
+} from './io/pth/read-pth.js';
+export type {
+  PthFile,
+  PthFormat,
+  PthTensorInfo,
+  ReadPthOptions,
+  WeightsFileKind,
+} from './io/pth/read-pth.js';
+export { PTH_ALLOWED_GLOBALS } from './io/pth/torch-globals.js';
+export { PthError } from './io/pth/pth-error.js';
+export {
+  convertPthFile,
+  pthMetadata,
+  pthToSafetensors,
+  readPthFile,
+  readWeights,
+  readWeightsFile,
+} from './io/pth/weights-file.js';
+export type {
+  ConvertPthFileOptions,
+  ConvertPthFileResult,
+  ConvertPthOptions,
+  WeightsFile,
+} from './io/pth/weights-file.js';
+export {
   bf16ToFloat32,
   f16ToFloat32,
   float32ToBf16,

@@ -74,6 +74,16 @@ describe('backbone checkpoints', () => {
     const backboneOnly = new Map(
       [...fixture].filter(([k]) => k.startsWith('backbone.')).map(([k, v]) => [k.slice(9), v]),
     );
+    // mmcv's open-mmlab://resnet50_v1c also holds its ImageNet classifier, under DataParallel here
+    for (const [k, v] of [...backboneOnly]) {
+      backboneOnly.delete(k);
+      backboneOnly.set(`module.${k}`, v);
+    }
+    backboneOnly.set('module.fc.weight', {
+      dtype: 'F32',
+      shape: [10, 128],
+      data: new Float32Array(1280),
+    });
     expect(detectCheckpointFormat(backboneOnly.keys())).toBe('mmseg-backbone');
     const seg = createSegmentor({ model: spec16, numClasses: 8, seed: 2 });
     const report = loadSegmentorWeights(seg, backboneOnly);

@@ -1,4 +1,11 @@
 import {
+  backboneCheckpointKey,
+  CHECKPOINT_FORMATS,
+  type CheckpointFormat,
+  detectCheckpointFormat,
+  stripModulePrefix,
+} from '@facepar/backbones';
+import {
   exportStateDict,
   type LoadStateDictReport,
   loadStateDict,
@@ -7,14 +14,10 @@ import {
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Segmentor } from './segmentor.js';
 
-/** Checkpoint naming schemes the importer maps by rule. */
-export type CheckpointFormat = 'mmseg' | 'mmseg-backbone' | 'mmcls' | 'torchvision';
-export const CHECKPOINT_FORMATS: readonly CheckpointFormat[] = [
-  'mmseg',
-  'mmseg-backbone',
-  'mmcls',
-  'torchvision',
-];
+// The naming schemes and their detection belong to the backbone (@facepar/backbones); heads
+// re-exports them so that loadSegmentorWeights' options stay importable from here.
+export { CHECKPOINT_FORMATS, detectCheckpointFormat };
+export type { CheckpointFormat };
 
 export interface LoadWeightsOptions {
   /** Throw, before changing any weight, listing missing, unexpected and mismatched keys (default true). */
@@ -26,43 +29,21 @@ export interface LoadWeightsOptions {
 export const DEFAULT_LOAD_WEIGHTS_OPTIONS = { strict: true, format: 'auto' } as const;
 
 /**
- * Detects the naming scheme: mmseg `EncoderDecoder` keys include `decode_head.`/
- * `auxiliary_head.`; an mmcls image classifier has `backbone.*` with `neck.*`/`head.*`;
- * torchvision ResNets carry the `fc.` classifier; anything else is an mmseg backbone
- * checkpoint (`stem.*`/`conv1.*`, `layer*`).
- */
-export function detectCheckpointFormat(keys: Iterable<string>): CheckpointFormat {
-  let torchvision = false;
-  let prefixed = false;
-  for (const k of keys) {
-    if (/^(decode_head|auxiliary_head)\./.test(k)) return 'mmseg';
-    if (k.startsWith('backbone.')) prefixed = true;
-    if (k.startsWith('fc.')) torchvision = true;
-  }
-  if (prefixed) return 'mmcls';
-  return torchvision ? 'torchvision' : 'mmseg-backbone';
-}
-
-/**
- * Key renaming per format. Backbone-only formats get the `backbone.` prefix; torchvision's
- * `fc.*` classifier is dropped (mmseg ResNetV1b and torchvision share every other name); an
- * mmcls classifier keeps its `backbone.*` keys and drops `neck.*`/`head.*`.
+ * Key renaming per format, onto the segmentor's names: an mmseg segmentor keeps its keys;
+ * backbone-only formats map by `backboneCheckpointKey` (a classifier's `fc.*`/`neck.*`/`head.*`
+ * dropped) under the `backbone.` prefix. A DataParallel `module.` prefix is removed first.
  */
 export function checkpointRenamer(format: CheckpointFormat): (key: string) => string | null {
-  switch (format) {
-    case 'mmseg':
-      return (k) => k;
-    case 'mmseg-backbone':
-      return (k) => `backbone.${k}`;
-    case 'mmcls':
-      return (k) => (k.startsWith('backbone.') ? k : null);
-    case 'torchvision':
-      return (k) => (k.startsWith('fc.') ? null : `backbone.${k}`);
-    default:
-      throw new Error(
-        `unknown checkpoint format '${format as string}'; known: ${CHECKPOINT_FORMATS.join(', ')}`,
-      );
+  if (!CHECKPOINT_FORMATS.includes(format)) {
+    throw new Error(
+      `unknown checkpoint format '${format as string}'; known: ${CHECKPOINT_FORMATS.join(', ')}`,
+    );
   }
+  if (format === 'mmseg') return (k) => stripModulePrefix(k);
+  return (k) => {
+    const b = backboneCheckpointKey(k, format);
+    return b === null ? null : `backbone.${b}`;
+  };
 }
 
 /**
