@@ -97,6 +97,8 @@ export {
 export type { DepthwiseSeparableConvModuleOptions } from './modules/depthwise-separable-conv-module.js';
 
 // Weight files: safetensors, npy, float16/bfloat16 (part B)
+export { FileFormatError, formatFailer, MAX_QUOTE_BYTES, quote } from './io/errors.js';
+export type { QuoteOptions } from './io/errors.js';
 export {
   readSafetensors,
   writeSafetensors,
