@@ -46,6 +46,13 @@ function utf8Prefix(text: string, maxBytes: number): string {
   return text.slice(0, i);
 }
 
+function escapeControls(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the target
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) =>
+    c === '\n' ? '\\n' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 export interface QuoteOptions {
   /** Most bytes of the value to show (default `MAX_QUOTE_BYTES`). */
   maxBytes?: number;
@@ -54,6 +61,11 @@ export interface QuoteOptions {
    * ends with `…` even when the prefix itself fits.
    */
   truncated?: boolean;
+  /**
+   * Show a string as it is (for a snippet of JSON or Python source), without the surrounding
+   * quotes; control characters are still escaped.
+   */
+  bare?: boolean;
 }
 
 /**
@@ -79,7 +91,7 @@ export function quote(value: unknown, options: QuoteOptions = {}): string {
   const length = totalBytes ?? utf8Length(text, maxBytes);
   const cut = length > maxBytes;
   const shown = cut ? utf8Prefix(text, maxBytes) : text;
-  const body = isString ? JSON.stringify(shown) : shown;
+  const body = !isString ? shown : options.bare ? escapeControls(shown) : JSON.stringify(shown);
   if (!cut) return options.truncated ? `${body}…` : body;
   const full = totalBytes ?? utf8Length(text, Number.POSITIVE_INFINITY);
   return `${body}…(${full} bytes)`;

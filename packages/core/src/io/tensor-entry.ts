@@ -81,7 +81,7 @@ export function bytesOfTypedArray(data: TensorData): Uint8Array {
 
 /** Checks that `data`'s array type fits `dtype`; names the tensor in the error. */
 export function checkDataType(name: string, dtype: SafetensorsDtype, data: TensorData): void {
-  const expected = ARRAY_TYPES[dtype];
+  const expected = Object.hasOwn(ARRAY_TYPES, dtype) ? ARRAY_TYPES[dtype] : undefined;
   if (expected == null) {
     throw new Error(
       `tensor '${name}': unknown dtype ${JSON.stringify(dtype)} (known: ${SAFETENSORS_DTYPES.join(', ')})`,
