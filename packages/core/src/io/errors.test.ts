@@ -48,3 +48,26 @@ describe('FileFormatError', () => {
     );
   });
 });
+
+describe('parseJson', () => {
+  it('parses ordinary JSON and refuses deep nesting, empty and malformed text with the file named', async () => {
+    const { parseJson } = await import('./json.js');
+    expect(parseJson('{"a": [1, {"b": "[[[["}]}')).toEqual({ a: [1, { b: '[[[[' }] });
+    expect(() =>
+      parseJson(`${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`, { source: 's.json' }),
+    ).toThrow(/^s\.json: json: JSON nested deeper than 64 levels at character 64$/);
+    expect(() => parseJson('  \n', { source: 'state.json' })).toThrow(
+      /^state\.json: json: empty file \(expected JSON\)$/,
+    );
+    const bad = `{"x": "${'y'.repeat(10_000)}`;
+    const err = (() => {
+      try {
+        parseJson(bad, { source: 'latest.json', format: 'checkpoint index' });
+      } catch (e) {
+        return e as Error;
+      }
+    })()!;
+    expect(err.message).toMatch(/^latest\.json: checkpoint index: not valid JSON \(/);
+    expect(err.message.length).toBeLessThan(400);
+  });
+});
