@@ -179,7 +179,10 @@ class HeaderParser {
     const token = this.numberToken();
     if (!/^(0|[1-9][0-9]*)$/.test(token)) {
       this.pos = at;
-      this.fail(`${named(what)}[${index}] must be a non-negative integer, got ${this.snippet(at)}`);
+      // a number-like token is shown as it is; anything else (a list, a string) as a value
+      const got =
+        token.length > 0 && token !== '-' ? quote(token, { bare: true }) : this.snippet(at);
+      this.fail(`${named(what)}[${index}] must be a non-negative integer, got ${got}`);
     }
     const n = Number(token);
     if (!Number.isSafeInteger(n)) {
