@@ -230,15 +230,24 @@ function passesOf(h: PngHeader): { passes: Pass[]; total: number } {
   return { passes, total };
 }
 
-/** Streaming pure-JS inflate that stops as soon as the output would pass `cap` bytes. */
+/**
+ * Streaming pure-JS inflate that stops as soon as the output would pass `cap` bytes; the
+ * output buffer grows by doubling, so a header that declares a huge image costs memory only
+ * as far as its data really inflates.
+ */
 function inflateCapped(stream: Uint8Array, cap: number): Uint8Array {
-  const out = new Uint8Array(cap);
+  let out = new Uint8Array(Math.min(cap, 4 * stream.length + 65536));
   let n = 0;
   let over = false;
   const unzlib = new Unzlib((chunk) => {
     if (n + chunk.length > cap) {
       over = true;
       throw new RangeError('over the cap');
+    }
+    if (n + chunk.length > out.length) {
+      const grown = new Uint8Array(Math.min(cap, Math.max(2 * out.length, n + chunk.length)));
+      grown.set(out.subarray(0, n));
+      out = grown;
     }
     out.set(chunk, n);
     n += chunk.length;
@@ -254,7 +263,7 @@ function inflateCapped(stream: Uint8Array, cap: number): Uint8Array {
     if (over) throw new RangeError(`inflated data is larger than ${cap} bytes`);
     throw err;
   }
-  return n === cap ? out : out.subarray(0, n);
+  return n === out.length ? out : out.subarray(0, n);
 }
 
 /** Undoes PNG row filters in place on `raw` (rows of 1 + rowBytes), `bpp` bytes per pixel. */
