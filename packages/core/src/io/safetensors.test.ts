@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSafetensorsFile, writeSafetensorsFile } from './files.js';
+import { readNpyFile, readSafetensorsFile, writeSafetensorsFile } from './files.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { type TensorEntry, toFloat32 } from './tensor-entry.js';
 
@@ -161,13 +161,20 @@ describe('readSafetensors', () => {
     });
   }
 
-  it('errors from readSafetensorsFile name the file', async () => {
+  it('errors from readSafetensorsFile name the file, also for a folder or a missing file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'facepar-st-'));
     const path = join(dir, 'bad.safetensors');
     writeFileSync(path, build('{oops'));
     await expect(readSafetensorsFile(path)).rejects.toThrow(
       `${path}: safetensors: a key of header must be a string, got oops`,
     );
+    await expect(readSafetensorsFile(dir)).rejects.toThrow(
+      `${dir}: safetensors: is a folder, not a file`,
+    );
+    await expect(readSafetensorsFile(join(dir, 'nope.safetensors'))).rejects.toThrow(
+      new RegExp(`^${join(dir, 'nope\\.safetensors')}: safetensors: cannot be read \\(ENOENT`),
+    );
+    await expect(readNpyFile(dir)).rejects.toThrow(`${dir}: npy: is a folder, not a file`);
   });
 });
 
