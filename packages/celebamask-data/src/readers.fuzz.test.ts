@@ -6,12 +6,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { crc32, encodeLabelPng } from '@facepar/metrics';
-import { expectCleanOutcome, fuzzRng } from '@facepar/test-utils';
+import { expectCleanOutcome, type FuzzCase, fuzzReader, fuzzRng } from '@facepar/test-utils';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatasetEntry, readLabels, readSample } from './dataset.js';
 import { DatasetError } from './dataset-error.js';
-import { decodeImage, readImageHeader } from './image-io.js';
+import { decodeImage, type RgbImage, readImageHeader } from './image-io.js';
 import { computeMaskStats } from './mask-stats.js';
 import { loadTrainCrop } from './pipeline.js';
 import { createRng } from './rng.js';
@@ -67,28 +67,15 @@ function scanDataAt(b: Uint8Array): number {
   throw new Error('no SOS');
 }
 
-async function photoCase(options: {
-  bytes: () => Uint8Array;
-  refusal?: RegExp;
-  mustRefuse?: boolean;
-  maxPixels?: number;
-  check?: (img: { width: number; height: number; data: Uint8Array }) => void;
-}): Promise<void> {
-  const bytes = options.bytes();
-  const out = await expectCleanOutcome({
-    run: () => decodeImage({ bytes, source: SOURCE, maxPixels: options.maxPixels }),
-    errorType: DatasetError,
-    source: SOURCE,
-    refusal: options.refusal,
-    mustRefuse: options.mustRefuse ?? options.refusal !== undefined,
-  });
-  if (out.value) {
-    expect(out.value.data.length).toBe(out.value.width * out.value.height * 3);
-    options.check?.(out.value);
-  }
-}
+const photoCase = fuzzReader<{ maxPixels?: number }, RgbImage>({
+  read: (bytes, options) => decodeImage({ bytes, ...options }),
+  errorType: DatasetError,
+  source: SOURCE,
+  accepted: (img) => expect(img.data.length).toBe(img.width * img.height * 3),
+});
+type PhotoCase = FuzzCase<{ maxPixels?: number }, RgbImage>;
 
-const photos: [string, Parameters<typeof photoCase>[0]][] = [
+const photos: [string, PhotoCase][] = [
   [
     'a small JPEG declaring 16383x16383 is refused from its header',
     {
@@ -100,7 +87,7 @@ const photos: [string, Parameters<typeof photoCase>[0]][] = [
     'a JPEG over a lowered pixel limit',
     {
       bytes: () => copy('jpeg'),
-      maxPixels: 1000,
+      options: { maxPixels: 1000 },
       refusal: /image is 64x48 \(3072 pixels\), over the limit of 1000/,
     },
   ],
@@ -212,7 +199,11 @@ const photos: [string, Parameters<typeof photoCase>[0]][] = [
 ];
 
 describe('photo readers fuzz: the hostile photos of issue 16', () => {
-  for (const [name, c] of photos) it(name, () => photoCase(c));
+  for (const [name, c] of photos) {
+    it(name, async () => {
+      await photoCase(c);
+    });
+  }
 
   it('readImageHeader reads the sizes libvips reads, without decoding', async () => {
     for (const name of ['jpeg', 'big', 'progressive', 'png', 'webp']) {
@@ -228,31 +219,35 @@ describe('photo readers fuzz: the hostile photos of issue 16', () => {
   });
 });
 
+/** A case whose input is photo `name` changed by `mutate` with a seeded generator. */
+const mutated =
+  (name: string, seed: number, mutate: (b: Uint8Array, r: ReturnType<typeof fuzzRng>) => void) =>
+  () => {
+    const b = copy(name);
+    mutate(b, fuzzRng(seed));
+    return b;
+  };
+
 describe('photo readers fuzz: seeded mutations', () => {
   for (let seed = 1; seed <= 30; seed++) {
     it(`JPEG header bytes changed, seed ${seed}`, () =>
       photoCase({
-        bytes: () => {
-          const b = copy('jpeg');
-          const r = fuzzRng(seed * 97);
+        bytes: mutated('jpeg', seed * 97, (b, r) => {
           const end = scanDataAt(b);
-          for (let k = 0; k < 1 + r.int(3); k++)
+          for (let k = 0; k < 1 + r.int(3); k++) {
             b[2 + r.int(end - 2)] = r.pick([0xff, 0x00, 0xc0, 0xda, 0xd9, r.int(256)]);
-          return b;
-        },
+          }
+        }),
       }));
   }
   for (let seed = 1; seed <= 20; seed++) {
     it(`JPEG entropy data changed, seed ${seed}`, () =>
       photoCase({
-        bytes: () => {
-          const b = copy('big');
-          const r = fuzzRng(seed * 131);
+        bytes: mutated('big', seed * 131, (b, r) => {
           const start = scanDataAt(b);
           const n = r.pick([1, 8, 64, 500]);
           b.set(r.bytes(n), start + r.int(b.length - start - n - 2));
-          return b;
-        },
+        }),
       }));
   }
   for (let seed = 1; seed <= 15; seed++) {

@@ -116,3 +116,47 @@ export async function expectCleanOutcome<T>(
   if (options.refusal) expect(message).toMatch(options.refusal);
   return { error, ms, mb };
 }
+
+/** One fuzz case of a reader: the input, and what must happen. */
+export interface FuzzCase<O, T> extends FuzzBounds {
+  /** The input (a function for inputs worth building only when the case runs). */
+  bytes: Uint8Array | (() => Uint8Array);
+  /** A pattern the refusal must match; implies `mustRefuse`. */
+  refusal?: RegExp;
+  mustRefuse?: boolean;
+  /** Options for this case's read. */
+  options?: O;
+  /** Extra checks of an accepted value. */
+  check?: (value: T) => void;
+}
+
+/**
+ * A fuzz-case runner for one reader: `read(bytes, { ...options, source })` must accept the
+ * input (then `accepted(value, bytes)` checks it, and the case's own `check`) or refuse it
+ * cleanly (`expectCleanOutcome`).
+ */
+export function fuzzReader<O, T>(reader: {
+  read: (bytes: Uint8Array, options: O & { source: string }) => T | Promise<T>;
+  errorType: new (...args: never[]) => Error;
+  source: string;
+  accepted?: (value: T, bytes: Uint8Array) => void;
+}): (c: FuzzCase<O, T>) => Promise<FuzzOutcome<T>> {
+  return async (c) => {
+    const bytes = typeof c.bytes === 'function' ? c.bytes() : c.bytes;
+    const out = await expectCleanOutcome({
+      run: () => reader.read(bytes, { ...(c.options as O), source: reader.source }),
+      errorType: reader.errorType,
+      source: reader.source,
+      refusal: c.refusal,
+      mustRefuse: c.mustRefuse ?? c.refusal !== undefined,
+      maxMs: c.maxMs,
+      maxMb: c.maxMb,
+      maxMessageBytes: c.maxMessageBytes,
+    });
+    if (out.value !== undefined) {
+      reader.accepted?.(out.value, bytes);
+      c.check?.(out.value);
+    }
+    return out;
+  };
+}

@@ -55,13 +55,22 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   }
 }
 
+/** Reads `path` and parses it with `read`, which names the path in its errors. */
+async function readFileWith<O, T>(
+  path: string,
+  format: string,
+  read: (bytes: Uint8Array, options: O & { source: string }) => T,
+  options: O,
+): Promise<T> {
+  return read(await readBytes(path, format), { ...options, source: path });
+}
+
 /** Reads and validates a `.safetensors` file; errors (`FileFormatError`) start with the path. */
-export async function readSafetensorsFile(
+export function readSafetensorsFile(
   path: string,
   options: Omit<ReadSafetensorsOptions, 'source'> = {},
 ): Promise<SafetensorsFile> {
-  const bytes = await readBytes(path, 'safetensors');
-  return readSafetensors(bytes, { ...options, source: path });
+  return readFileWith(path, 'safetensors', readSafetensors, options);
 }
 
 /** Writes a `.safetensors` file atomically (temp file + rename). */
@@ -77,12 +86,11 @@ export async function writeSafetensorsFile(
 }
 
 /** Reads a `.npy` file; errors (`FileFormatError`) start with the path. */
-export async function readNpyFile(
+export function readNpyFile(
   path: string,
   options: Omit<ReadNpyOptions, 'source'> = {},
 ): Promise<NpyArray> {
-  const bytes = await readBytes(path, 'npy');
-  return readNpy(bytes, { ...options, source: path });
+  return readFileWith(path, 'npy', readNpy, options);
 }
 
 /** Writes a `.npy` file atomically. */

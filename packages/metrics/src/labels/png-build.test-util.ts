@@ -59,14 +59,17 @@ export function scanlines(labels: Uint8Array, w: number, h: number, filters: num
   return raw;
 }
 
-const ADAM7 = [
-  [0, 0, 8, 8],
-  [4, 0, 8, 8],
-  [0, 4, 4, 8],
-  [2, 0, 4, 4],
-  [0, 2, 2, 4],
-  [1, 0, 2, 2],
-  [0, 1, 1, 2],
+// The Adam7 pass of each pixel of an 8x8 tile, as the PNG specification draws it (an
+// independent statement of what the decoder's pass table encodes).
+const ADAM7_TILE = [
+  '16462646',
+  '77777777',
+  '56565656',
+  '77777777',
+  '36463646',
+  '77777777',
+  '56565656',
+  '77777777',
 ];
 
 /**
@@ -86,14 +89,18 @@ export function buildPng(options: {
   let raw: Uint8Array;
   if (options.interlace === 1) {
     const passes: Uint8Array[] = [];
-    for (const [x0, y0, dx, dy] of ADAM7) {
-      const pw = Math.ceil((w - x0!) / dx!);
-      const ph = Math.ceil((h - y0!) / dy!);
-      if (pw <= 0 || ph <= 0) continue;
-      const sub = new Uint8Array(pw * ph);
-      for (let y = 0; y < ph; y++)
-        for (let x = 0; x < pw; x++) sub[y * pw + x] = labels[(y0! + y * dy!) * w + x0! + x * dx!]!;
-      passes.push(scanlines(sub, pw, ph, filters));
+    for (let pass = 1; pass <= 7; pass++) {
+      // the pass's sub-image: its pixels row by row, rows without any left out
+      const rows: number[][] = [];
+      for (let y = 0; y < h; y++) {
+        const row: number[] = [];
+        for (let x = 0; x < w; x++) {
+          if (Number(ADAM7_TILE[y % 8]![x % 8]) === pass) row.push(labels[y * w + x]!);
+        }
+        if (row.length > 0) rows.push(row);
+      }
+      if (rows.length === 0) continue;
+      passes.push(scanlines(Uint8Array.from(rows.flat()), rows[0]!.length, rows.length, filters));
     }
     raw = Uint8Array.from(Buffer.concat(passes));
   } else raw = scanlines(labels, w, h, filters);
