@@ -86,21 +86,26 @@ class HeaderParser {
     while (this.pos < this.len && WS(this.text.charCodeAt(this.pos))) this.pos++;
   }
 
-  /** What stands at `at`, for a message: the whole value when it is short, else its start. */
+  /**
+   * What stands at `at`, for a message: the whole value when it ends within a few hundred
+   * bytes, else its first 200 bytes (the search for its end is bounded too, so quoting a
+   * 50 MB value costs nothing).
+   */
   snippet(at: number): string {
-    const save = this.pos;
+    const window = this.text.slice(at, at + 4 * MAX_QUOTE_BYTES + 1);
+    const sub = new HeaderParser(window, (problem) => {
+      throw new Error(problem);
+    });
     let end = -1;
     try {
-      this.pos = at;
-      this.skipValue();
-      end = this.pos;
+      sub.skipValue();
+      end = sub.pos;
     } catch {
-      // malformed: show its first bytes
+      // malformed, or longer than the window: show its first bytes
     }
-    this.pos = save;
-    if (end > at && end - at <= 4 * MAX_QUOTE_BYTES) {
-      return quote(this.text.slice(at, end), { bare: true });
-    }
+    // a value that stops at the window's edge may go on (a number cut short): not complete
+    const complete = end > 0 && (end < window.length || at + window.length >= this.len);
+    if (complete) return quote(window.slice(0, end), { bare: true });
     const stop = Math.min(this.len, at + MAX_QUOTE_BYTES);
     if (stop === at) return 'the end of the header';
     return quote(this.text.slice(at, stop), { bare: true, truncated: stop < this.len });
