@@ -9,8 +9,13 @@ import { Unzlib } from 'fflate';
 /**
  * Raw zlib stream → inflated bytes, stopping with an error beyond `maxOutputLength` bytes:
  * in Node, `zlib.inflateSync` (native, ~3x faster than the built-in pure-JS inflate).
+ * `chunkSize` is the output buffer size to start with (the expected size, up to 16 MiB): one
+ * buffer instead of many 16 KiB ones to concatenate.
  */
-export type InflateFn = (data: Uint8Array, options: { maxOutputLength: number }) => Uint8Array;
+export type InflateFn = (
+  data: Uint8Array,
+  options: { maxOutputLength: number; chunkSize?: number },
+) => Uint8Array;
 
 /** PNG colour types. */
 export type PngColorType = 0 | 2 | 3 | 4 | 6;
@@ -470,7 +475,10 @@ export function decodePng(
   let raw: Uint8Array;
   try {
     raw = options.inflate
-      ? options.inflate(stream, { maxOutputLength: expected })
+      ? options.inflate(stream, {
+          maxOutputLength: expected,
+          chunkSize: Math.max(64, Math.min(expected, 1 << 24)),
+        })
       : inflateCapped(stream, expected);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
