@@ -341,7 +341,7 @@ describe('bad input', () => {
     const byId = (id: string) => ds.read(ds.entries.findIndex((e) => e.id === id));
     await expect(byId('badimg')).rejects.toThrow(/badimg\.jpg: cannot decode image/);
     await expect(byId('cut')).rejects.toThrow(/cut\.jpg: cannot decode image/);
-    await expect(byId('badmask')).rejects.toThrow(/badmask\.png: corrupt PNG/);
+    await expect(byId('badmask')).rejects.toThrow(/badmask\.png: truncated PNG/);
     await expect(byId('size')).rejects.toThrow(
       /size\.png: mask is 32x32 but image .*size\.jpg is 40x32/,
     );

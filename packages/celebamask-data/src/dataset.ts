@@ -3,8 +3,13 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { CELEBAMASK_IGNORE_INDEX, CELEBAMASK_NUM_CLASSES } from '@facepar/metrics';
 import { DatasetError, type SkippedFile } from './dataset-error.js';
-import { decodeImage } from './image-io.js';
-import { decodeMaskPng, invalidLabelError } from './mask-png.js';
+import { type DecodeLimits, decodeImage } from './image-io.js';
+import {
+  decodeMaskPng,
+  invalidLabelError,
+  maskImageSizeError,
+  maskLabelBytes,
+} from './mask-png.js';
 import { resizeLabelsCentred } from './transforms.js';
 import {
   parseCelebAHqMapping,
@@ -37,7 +42,7 @@ export interface DatasetEntry {
 }
 
 /** How samples are read: plain data shared by `Dataset.read` and worker threads. */
-export interface ReadSampleOptions {
+export interface ReadSampleOptions extends DecodeLimits {
   resize: ResizeMode;
   numClasses: number;
   ignoreIndex: number;
@@ -53,7 +58,7 @@ export interface Sample {
   height: number;
 }
 
-export interface OpenDatasetOptions {
+export interface OpenDatasetOptions extends DecodeLimits {
   root: string;
   /** `auto` detects the layout from the folder names. */
   layout?: DatasetLayout | 'auto';
@@ -405,6 +410,8 @@ export async function openDataset(options: OpenDatasetOptions): Promise<Dataset>
     resize: o.resize ?? (layout === 'official' ? 'image-to-mask' : 'none'),
     numClasses: o.numClasses,
     ignoreIndex: o.ignoreIndex,
+    maxImagePixels: options.maxImagePixels,
+    maxMaskPixels: options.maxMaskPixels,
   };
   const entries = listed.entries;
   return {
@@ -468,7 +475,7 @@ export function firstInvalidLabel(options: {
 export async function readLabels(
   options: { entry: DatasetEntry; syncIo?: boolean } & Pick<
     ReadSampleOptions,
-    'numClasses' | 'ignoreIndex'
+    'numClasses' | 'ignoreIndex' | 'maxMaskPixels'
   >,
 ): Promise<{ labels: Uint8Array; width: number; height: number } | null> {
   const { entry, numClasses, ignoreIndex } = options;
@@ -483,14 +490,9 @@ export async function readLabels(
         problem: `cannot read mask: ${(err as Error).message}`,
       });
     }
-    const dec = decodeMaskPng(bytes, entry.mask);
-    if (!(dec.labels instanceof Uint8Array)) {
-      throw new DatasetError({
-        file: entry.mask,
-        problem: `16-bit mask: labels above 255 are not supported`,
-      });
-    }
-    out = { labels: dec.labels, width: dec.width, height: dec.height };
+    const dec = decodeMaskPng(bytes, entry.mask, { maxPixels: options.maxMaskPixels });
+    const labels = maskLabelBytes({ file: entry.mask, ...dec, numClasses, ignoreIndex });
+    out = { labels, width: dec.width, height: dec.height };
   } else if (entry.parts && entry.parts.length > 0) {
     const parts = await Promise.all(
       entry.parts.map(async (p) => {
@@ -504,7 +506,7 @@ export async function readLabels(
         }
       }),
     );
-    out = combinePartMasks({ parts });
+    out = combinePartMasks({ parts, maxPixels: options.maxMaskPixels });
   } else return null;
   const { labels, width } = out;
   const i = firstInvalidLabel({ labels, numClasses, ignoreIndex });
@@ -530,8 +532,9 @@ export async function readSample(
       problem: `cannot read image: ${(err as Error).message}`,
     });
   }
+  const maxPixels = options.maxImagePixels;
   if (lab === null) {
-    const img = await decodeImage({ bytes, source: entry.image });
+    const img = await decodeImage({ bytes, source: entry.image, maxPixels });
     return { id: entry.id, image: img.data, labels: null, width: img.width, height: img.height };
   }
   if (resize === 'image-to-mask') {
@@ -539,6 +542,7 @@ export async function readSample(
       bytes,
       source: entry.image,
       resize: { width: lab.width, height: lab.height },
+      maxPixels,
     });
     return {
       id: entry.id,
@@ -548,7 +552,20 @@ export async function readSample(
       height: lab.height,
     };
   }
-  const img = await decodeImage({ bytes, source: entry.image });
+  const mask = entry.mask ?? entry.parts![0]!.path;
+  const sizeError = (imageSize: { width: number; height: number }) =>
+    maskImageSizeError({ mask, image: entry.image, maskSize: lab, imageSize });
+  const img = await decodeImage({
+    bytes,
+    source: entry.image,
+    maxPixels,
+    // sizes that must match are compared on the header, before decoding
+    checkHeader: (h) => {
+      if (resize === 'none' && (h.width !== lab.width || h.height !== lab.height)) {
+        throw sizeError(h);
+      }
+    },
+  });
   if (img.width === lab.width && img.height === lab.height) {
     return {
       id: entry.id,
@@ -568,8 +585,5 @@ export async function readSample(
     });
     return { id: entry.id, image: img.data, labels, width: img.width, height: img.height };
   }
-  throw new DatasetError({
-    file: entry.mask ?? entry.parts![0]!.path,
-    problem: `mask is ${lab.width}x${lab.height} but image ${entry.image} is ${img.width}x${img.height} (resize: 'image-to-mask' or 'mask-to-image' reconciles them)`,
-  });
+  throw sizeError(img);
 }

@@ -19,8 +19,16 @@ export {
 export type { SyntheticDatasetSummary, WriteSyntheticDatasetOptions } from './synthetic-dataset.js';
 export { DatasetError } from './dataset-error.js';
 export type { SkippedFile } from './dataset-error.js';
-export { decodeImage, resizeLabelsNearest } from './image-io.js';
-export type { RgbImage } from './image-io.js';
+export {
+  decodeImage,
+  IMAGE_MAX_PIXELS,
+  openImage,
+  readImageHeader,
+  resizeLabelsNearest,
+} from './image-io.js';
+export type { DecodeLimits, ImageHeader, OpenImageOptions, RgbImage } from './image-io.js';
+export { decodeMaskPng, maskLabelBytes } from './mask-png.js';
+export type { DecodeMaskPngOptions } from './mask-png.js';
 export {
   CELEBAMASK_PART_NAMES,
   combinePartMasks,

@@ -8,7 +8,7 @@ import {
   CELEBAMASK_NUM_CLASSES,
 } from '@facepar/metrics';
 import { DatasetError, type SkippedFile } from './dataset-error.js';
-import { decodeMaskPng, invalidLabelError } from './mask-png.js';
+import { decodeMaskPng, invalidLabelError, MASK_MAX_PIXELS } from './mask-png.js';
 import type { MaskStatsWorkerResult } from './mask-stats-worker.js';
 import { compiledWorkerUrl, workerExecArgv } from './worker-url.js';
 
@@ -23,6 +23,8 @@ export interface ComputeMaskStatsOptions {
   concurrency?: number;
   /** Worker threads decoding in parallel (0 = main thread; needs the built package). */
   workers?: number;
+  /** Most pixels of a mask (default `MASK_MAX_PIXELS`, 4096²); larger ones are refused unread. */
+  maxMaskPixels?: number;
 }
 
 export const DEFAULT_COMPUTE_MASK_STATS_OPTIONS = {
@@ -31,6 +33,7 @@ export const DEFAULT_COMPUTE_MASK_STATS_OPTIONS = {
   skipInvalid: false,
   concurrency: 8,
   workers: 0,
+  maxMaskPixels: MASK_MAX_PIXELS,
 } as const;
 
 export interface MaskStats {
@@ -60,6 +63,7 @@ export function resolveComputeMaskStatsOptions(options: ComputeMaskStatsOptions)
     skipInvalid: options.skipInvalid ?? d.skipInvalid,
     concurrency: options.concurrency ?? d.concurrency,
     workers: options.workers ?? d.workers,
+    maxMaskPixels: options.maxMaskPixels ?? d.maxMaskPixels,
   };
   if (!Number.isInteger(r.numClasses) || r.numClasses < 1 || r.numClasses > 65535) {
     throw new Error(`computeMaskStats: numClasses ${r.numClasses} must be an integer in 1..65535`);
@@ -71,6 +75,11 @@ export function resolveComputeMaskStatsOptions(options: ComputeMaskStatsOptions)
   }
   if (!Number.isInteger(r.workers) || r.workers < 0 || r.workers > 64) {
     throw new Error(`computeMaskStats: workers ${r.workers} must be an integer in 0..64`);
+  }
+  if (!Number.isSafeInteger(r.maxMaskPixels) || r.maxMaskPixels < 1) {
+    throw new Error(
+      `computeMaskStats: maxMaskPixels ${r.maxMaskPixels} must be a positive integer`,
+    );
   }
   if (!Number.isInteger(r.concurrency) || r.concurrency < 1) {
     throw new Error(`computeMaskStats: concurrency ${r.concurrency} must be a positive integer`);
@@ -94,8 +103,10 @@ export async function accumulateMaskFiles(options: {
   ignoreIndex: number;
   skipInvalid: boolean;
   concurrency: number;
+  maxMaskPixels?: number;
 }): Promise<PartialMaskStats> {
   const { files: paths, numClasses: k, ignoreIndex, skipInvalid, concurrency } = options;
+  const maxPixels = options.maxMaskPixels;
   const pixelCounts = new Float64Array(k);
   const presence = new Float64Array(k);
   const local = new Float64Array(k);
@@ -120,7 +131,7 @@ export async function accumulateMaskFiles(options: {
       if (bytes instanceof Error) {
         throw new DatasetError({ file, problem: `cannot read mask: ${bytes.message}` });
       }
-      const { labels, width } = decodeMaskPng(bytes, file);
+      const { labels, width } = decodeMaskPng(bytes, file, { maxPixels });
       local.fill(0);
       let ignored = 0;
       for (let p = 0; p < labels.length; p++) {
@@ -159,6 +170,7 @@ function statsInWorkers(
               ignoreIndex: o.ignoreIndex,
               skipInvalid: o.skipInvalid,
               concurrency: o.concurrency,
+              maxMaskPixels: o.maxMaskPixels,
             },
             execArgv: workerExecArgv(),
           });

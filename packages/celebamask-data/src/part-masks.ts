@@ -1,5 +1,5 @@
-import { CELEBAMASK_CLASS_NAMES } from '@facepar/metrics';
-import { decode } from 'fast-png';
+import { inflateSync } from 'node:zlib';
+import { CELEBAMASK_CLASS_NAMES, decodePng, PngError } from '@facepar/metrics';
 import { DatasetError } from './dataset-error.js';
 
 /** The 18 per-part file names of `CelebAMask-HQ-mask-anno` (`<idx:05d>_<part>.png`), id = index + 1. */
@@ -10,39 +10,30 @@ export const CELEBAMASK_PART_NAMES: readonly string[] = CELEBAMASK_CLASS_NAMES.s
  * RGB/RGBA, or the palette colour's R for palette PNGs). The official `g_mask.py` tests cv2's
  * channel 0 (blue); both agree on the black/white masks of the release.
  */
-export function decodePartMask(options: { bytes: Uint8Array; source: string }): {
+export function decodePartMask(options: {
+  bytes: Uint8Array;
+  source: string;
+  /** Most pixels accepted (default `MASK_MAX_PIXELS`, 4096²), checked before inflating. */
+  maxPixels?: number;
+}): {
   mask: Uint8Array;
   width: number;
   height: number;
 } {
   const { bytes, source } = options;
-  let png: ReturnType<typeof decode>;
+  let png: ReturnType<typeof decodePng>;
   try {
-    png = decode(bytes);
+    png = decodePng(bytes, { source, maxPixels: options.maxPixels, inflate: inflateSync });
   } catch (err) {
-    throw new DatasetError({
-      file: source,
-      problem: `cannot decode part mask: ${err instanceof Error ? err.message : String(err)}`,
-    });
+    if (!(err instanceof PngError)) throw err;
+    throw new DatasetError({ file: source, problem: `cannot decode part mask: ${err.problem}` });
   }
-  const { width, height, channels, depth, data, palette } = png;
+  const { width, height, channels, data, palette } = png;
   const n = width * height;
   const mask = new Uint8Array(n);
-  if (depth < 8) {
-    // sub-byte grey or palette: unpack rows
-    const bytesPerRow = Math.ceil((width * depth) / 8);
-    const m = (1 << depth) - 1;
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        const bit = x * depth;
-        const v = (data[y * bytesPerRow + (bit >> 3)]! >> (8 - depth - (bit & 7))) & m;
-        mask[y * width + x] = (palette ? (palette[v]?.[0] ?? 0) : v) !== 0 ? 1 : 0;
-      }
-    }
-    return { mask, width, height };
-  }
-  if (palette) {
-    for (let i = 0; i < n; i++) mask[i] = (palette[data[i]!]?.[0] ?? 0) !== 0 ? 1 : 0;
+  if (palette && png.colorType === 3) {
+    // the palette colour's R (an index past the PLTE counts as black)
+    for (let i = 0; i < n; i++) mask[i] = (palette[3 * data[i]!] ?? 0) !== 0 ? 1 : 0;
     return { mask, width, height };
   }
   for (let i = 0; i < n; i++) mask[i] = data[i * channels]! !== 0 ? 1 : 0;
@@ -52,6 +43,8 @@ export function decodePartMask(options: { bytes: Uint8Array; source: string }): 
 export interface CombinePartMasksOptions {
   /** Present parts: class id (1..18, official order) and the PNG bytes. Absent parts have no entry. */
   parts: readonly { id: number; bytes: Uint8Array; source: string }[];
+  /** Most pixels of a part mask (default `MASK_MAX_PIXELS`, 4096²). */
+  maxPixels?: number;
 }
 
 /**
@@ -75,7 +68,11 @@ export function combinePartMasks(options: CombinePartMasksOptions): {
         `combinePartMasks: part id ${part.id} (${part.source}) must be an integer in 1..255`,
       );
     }
-    const m = decodePartMask({ bytes: part.bytes, source: part.source });
+    const m = decodePartMask({
+      bytes: part.bytes,
+      source: part.source,
+      maxPixels: options.maxPixels,
+    });
     if (labels === null) {
       width = m.width;
       height = m.height;

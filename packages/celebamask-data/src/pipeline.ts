@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { CELEBAMASK_FLIP_PAIRS } from '@facepar/metrics';
-import sharp from 'sharp';
 import { DatasetError } from './dataset-error.js';
 import { type DatasetEntry, type ReadSampleOptions, readLabels, readSample } from './dataset.js';
+import { openImage } from './image-io.js';
+import { maskImageSizeError } from './mask-png.js';
 import type { Rng } from './rng.js';
 import {
   applyPhotoMetric,
@@ -310,6 +311,7 @@ export async function loadTrainCropUndistorted(
     syncIo: options.syncIo,
     numClasses: read.numClasses,
     ignoreIndex: read.ignoreIndex,
+    maxMaskPixels: read.maxMaskPixels,
   });
   if (lab === null) throw new DatasetError({ file: entry.image, problem: 'training needs a mask' });
   const g = drawGeometry(lab, o, rng);
@@ -324,27 +326,29 @@ export async function loadTrainCropUndistorted(
   }
   let image: Uint8Array;
   try {
-    const decoder = () =>
-      sharp(bytes, { failOn: 'truncated', sequentialRead: true })
-        .removeAlpha()
-        .toColourspace('srgb');
-    const sizeError = (iw: number, ih: number) =>
-      new DatasetError({
-        file: entry.mask ?? entry.image,
-        problem: `mask is ${lab.width}x${lab.height} but image ${entry.image} is ${iw}x${ih} (resize: 'image-to-mask' or 'mask-to-image' reconciles them)`,
+    // the size from the header, checked (limit, the mask's size) before anything is decoded
+    const { image: opened, header } = await openImage({
+      bytes,
+      source: entry.image,
+      maxPixels: read.maxImagePixels,
+      sequentialRead: true,
+    });
+    const decoder = () => opened.removeAlpha().toColourspace('srgb');
+    const sizeError = (imageSize: { width: number; height: number }) =>
+      maskImageSizeError({
+        mask: entry.mask ?? entry.image,
+        image: entry.image,
+        maskSize: lab,
+        imageSize,
       });
-    let sameSize = true;
-    if (read.resize !== 'none') {
-      const meta = await sharp(bytes).metadata();
-      sameSize = meta.width === lab.width && meta.height === lab.height;
-    }
+    const sameSize = header.width === lab.width && header.height === lab.height;
+    if (!sameSize && read.resize === 'none') throw sizeError(header);
     if (sameSize) {
       // decode, then resize, crop and mirror the crop in JS: cv2's INTER_LINEAR arithmetic,
       // the same bytes as `trainCrop` on the decoded image (and cheaper than libvips' enlarge)
       const { data, info } = await decoder().raw().toBuffer({ resolveWithObject: true });
       if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-      if (info.width !== lab.width || info.height !== lab.height)
-        throw sizeError(info.width, info.height);
+      if (info.width !== lab.width || info.height !== lab.height) throw sizeError(info);
       const decoded = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       image = cropImage({ image: decoded, width: info.width, height: info.height }, g);
     } else {

@@ -97,12 +97,19 @@ export {
 export type { DepthwiseSeparableConvModuleOptions } from './modules/depthwise-separable-conv-module.js';
 
 // Weight files: safetensors, npy, float16/bfloat16 (part B)
+export { FileFormatError, formatFailer, MAX_QUOTE_BYTES, quote } from './io/errors.js';
+export type { QuoteOptions } from './io/errors.js';
+export { JSON_MAX_DEPTH, parseJson } from './io/json.js';
+export type { ParseJsonOptions } from './io/json.js';
 export {
   readSafetensors,
   writeSafetensors,
   SAFETENSORS_MAX_HEADER_BYTES,
+  SAFETENSORS_MAX_RANK,
+  SAFETENSORS_MAX_TENSORS,
+  DEFAULT_READ_SAFETENSORS_OPTIONS,
 } from './io/safetensors.js';
-export type { SafetensorsFile } from './io/safetensors.js';
+export type { ReadSafetensorsOptions, SafetensorsFile } from './io/safetensors.js';
 export {
   readSafetensorsFile,
   writeSafetensorsFile,
@@ -110,11 +117,25 @@ export {
   writeNpyFile,
   writeFileAtomic,
 } from './io/files.js';
-export { readNpy, writeNpy, NPY_DTYPES } from './io/npy.js';
-export type { NpyArray, NpyArrays, NpyDtype } from './io/npy.js';
-export { DTYPE_SIZES, SAFETENSORS_DTYPES, numElements, toFloat32 } from './io/tensor-entry.js';
+export {
+  readNpy,
+  writeNpy,
+  NPY_DTYPES,
+  NPY_MAX_HEADER_BYTES,
+  NPY_MAX_RANK,
+  DEFAULT_READ_NPY_OPTIONS,
+} from './io/npy.js';
+export type { NpyArray, NpyArrays, NpyDtype, ReadNpyOptions } from './io/npy.js';
+export {
+  DTYPE_SIZES,
+  SAFETENSORS_DTYPES,
+  findNonFinite,
+  numElements,
+  toFloat32,
+} from './io/tensor-entry.js';
 export type {
   DtypeArrays,
+  NonFiniteReport,
   SafetensorsDtype,
   TensorData,
   TensorEntry,

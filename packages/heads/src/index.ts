@@ -96,7 +96,11 @@ export {
   openSegmentor,
   readSegmentorCheckpointConfig,
 } from './segmentor/checkpoint.js';
-export type { OpenSegmentorOptions, SegmentorCheckpointConfig } from './segmentor/checkpoint.js';
+export type {
+  OpenSegmentorOptions,
+  SegmentorCheckpointConfig,
+  WeightsFileOptions,
+} from './segmentor/checkpoint.js';
 export {
   arrayToNhwc,
   detectArrayLayout,

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describeWithSharedData } from '@facepar/test-utils';
 import { encode } from 'fast-png';
+import { crc32 } from './labels/png-decode.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { computeMetrics } from './compute-metrics.js';
 import { ConfusionMatrix } from './confusion-matrix.js';
@@ -103,7 +104,20 @@ describe('evaluateMaskFolders (synthetic PNGs)', () => {
     fs.rmSync(path.join(bad, 'a.png'));
     fs.copyFileSync(path.join(predDir, 'a.png'), path.join(bad, 'a.png'));
     await expect(evaluateMaskFolders({ predDir: bad, gtDir, numClasses: 3 })).rejects.toThrow(
-      `decodeLabelPng(${path.join(bad, 'b.png')}): not a PNG file`,
+      `${path.join(bad, 'b.png')}: not a PNG file`,
+    );
+    // a ground truth that declares 32768x32768 is refused from its header, before inflating
+    const big = encodeLabelPng({ labels: new Uint8Array(6), width: 3, height: 2 });
+    const huge = tmpDir();
+    const hugeBytes = big.slice();
+    new DataView(hugeBytes.buffer).setUint32(16, 32768);
+    new DataView(hugeBytes.buffer).setUint32(20, 32768);
+    new DataView(hugeBytes.buffer).setUint32(29, crc32(hugeBytes, 12, 29));
+    write(huge, 'a.png', hugeBytes);
+    write(huge, 'b.png', hugeBytes);
+    const both = { predDir: huge, gtDir: huge, numClasses: 3 };
+    await expect(evaluateMaskFolders(both)).rejects.toThrow(
+      `${path.join(huge, 'a.png')}: image is 32768x32768 (1073741824 pixels), over the limit of 16777216 pixels (maxPixels)`,
     );
     await expect(
       evaluateMaskFolders({ predDir: path.join(bad, 'nope'), gtDir, numClasses: 3 }),

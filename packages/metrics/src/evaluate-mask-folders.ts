@@ -2,7 +2,12 @@
 // the package in a browser stays possible as long as this function is not called.
 import { type ClassAreas, ConfusionMatrix } from './confusion-matrix.js';
 import type { LabelArray } from './functional.js';
-import { CELEBAMASK_NUM_CLASSES, decodeLabelPng } from './labels/index.js';
+import {
+  CELEBAMASK_NUM_CLASSES,
+  decodeLabelPng,
+  MASK_MAX_PIXELS,
+  readPngHeader,
+} from './labels/index.js';
 
 /** Pairs read ahead of the one being decoded. */
 const READ_AHEAD = 4;
@@ -28,6 +33,8 @@ export interface EvaluateMaskFoldersOptions {
   keepImageAreas?: boolean;
   /** File extension to pair (case-insensitive). */
   extension?: string;
+  /** Largest mask accepted, in pixels (default `MASK_MAX_PIXELS`, 4096²); checked before decoding. */
+  maxPixels?: number;
   onProgress?: (progress: MaskFolderProgress) => void;
 }
 
@@ -38,6 +45,7 @@ export const DEFAULT_EVALUATE_MASK_FOLDERS_OPTIONS = {
   skipMissing: false,
   keepImageAreas: false,
   extension: '.png',
+  maxPixels: MASK_MAX_PIXELS,
 } as const;
 
 export interface MaskFolderEvaluation {
@@ -79,7 +87,7 @@ export async function evaluateMaskFolders(
   const path = await import('node:path');
   const { inflateSync } = await import('node:zlib');
   // native inflate for the common 8-bit grey/palette masks (decodeLabelPng's fast path)
-  const dec = { palette: o.palette, inflate: inflateSync };
+  const dec = { palette: o.palette, inflate: inflateSync, maxPixels: o.maxPixels };
   const [predFiles, gtFiles] = await Promise.all([
     listByStem(fs, predDir, o.extension, 'prediction'),
     listByStem(fs, gtDir, o.extension, 'ground-truth'),
@@ -135,14 +143,22 @@ export async function evaluateMaskFolders(
     timing.readMs += performance.now() - tw;
     start(i + READ_AHEAD);
     const td = performance.now();
-    const pred = decodeLabelPng(cur.predBytes, { ...dec, source: cur.predPath });
-    const gt = decodeLabelPng(cur.gtBytes, { ...dec, source: cur.gtPath });
-    timing.decodeMs += performance.now() - td;
-    if (pred.width !== gt.width || pred.height !== gt.height) {
+    // sizes from the headers first: a mismatch is refused before either file is inflated
+    const gtHead = readPngHeader(cur.gtBytes, { source: cur.gtPath });
+    const predHead = readPngHeader(cur.predBytes, { source: cur.predPath });
+    if (predHead.width !== gtHead.width || predHead.height !== gtHead.height) {
       throw new Error(
-        `size mismatch: ${cur.predPath} is ${pred.width}x${pred.height}, ${cur.gtPath} is ${gt.width}x${gt.height}`,
+        `size mismatch: ${cur.predPath} is ${predHead.width}x${predHead.height}, ${cur.gtPath} is ${gtHead.width}x${gtHead.height}`,
       );
     }
+    const gt = decodeLabelPng(cur.gtBytes, { ...dec, source: cur.gtPath });
+    const size = { width: gt.width, height: gt.height };
+    const pred = decodeLabelPng(cur.predBytes, {
+      ...dec,
+      source: cur.predPath,
+      expectedSize: size,
+    });
+    timing.decodeMs += performance.now() - td;
     const tc = performance.now();
     try {
       if (single) {

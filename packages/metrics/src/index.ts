@@ -76,11 +76,16 @@ export {
   CELEBAMASK_NUM_CLASSES,
   CELEBAMASK_ORDERS,
   CELEBAMASK_PALETTE,
+  crc32,
   DEFAULT_DECODE_LABEL_PNG_OPTIONS,
   decodeLabelPng,
+  decodePng,
   encodeLabelPng,
   flipLabelTable,
   labelRemapTable,
+  MASK_MAX_PIXELS,
+  PngError,
+  readPngHeader,
   resolveDecodeLabelPngOptions,
 } from './labels/index.js';
 export type {
@@ -88,7 +93,10 @@ export type {
   CelebAMaskOrder,
   DecodedLabelPng,
   DecodeLabelPngOptions,
+  DecodedPng,
+  DecodePngOptions,
   EncodeLabelPngOptions,
   InflateFn,
   PngColorType,
+  PngHeader,
 } from './labels/index.js';

@@ -1,5 +1,18 @@
-import { readNpy, writeNpy, type NpyArray, type NpyArrays, type NpyDtype } from './npy.js';
-import { readSafetensors, type SafetensorsFile, writeSafetensors } from './safetensors.js';
+import { FileFormatError } from './errors.js';
+import {
+  type NpyArray,
+  type NpyArrays,
+  type NpyDtype,
+  type ReadNpyOptions,
+  readNpy,
+  writeNpy,
+} from './npy.js';
+import {
+  type ReadSafetensorsOptions,
+  readSafetensors,
+  type SafetensorsFile,
+  writeSafetensors,
+} from './safetensors.js';
 import type { TensorEntry } from './tensor-entry.js';
 
 // node:fs is imported lazily so that the package's browser bundles never touch it.
@@ -7,8 +20,17 @@ async function fs(): Promise<typeof import('node:fs/promises')> {
   return import('node:fs/promises');
 }
 
-async function readBytes(path: string): Promise<Uint8Array> {
-  const buf = await (await fs()).readFile(path);
+/** Reads a whole file; a failure (missing, a folder, no permission) names the path. */
+async function readBytes(path: string, format: string): Promise<Uint8Array> {
+  let buf: Buffer;
+  try {
+    buf = await (await fs()).readFile(path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why =
+      err.code === 'EISDIR' ? 'is a folder, not a file' : `cannot be read (${err.message})`;
+    throw new FileFormatError({ format, source: path, problem: why, cause: e });
+  }
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
@@ -33,10 +55,22 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   }
 }
 
-/** Reads and validates a `.safetensors` file; errors start with the path. */
-export async function readSafetensorsFile(path: string): Promise<SafetensorsFile> {
-  const bytes = await readBytes(path);
-  return withPath(path, () => readSafetensors(bytes));
+/** Reads `path` and parses it with `read`, which names the path in its errors. */
+async function readFileWith<O, T>(
+  path: string,
+  format: string,
+  read: (bytes: Uint8Array, options: O & { source: string }) => T,
+  options: O,
+): Promise<T> {
+  return read(await readBytes(path, format), { ...options, source: path });
+}
+
+/** Reads and validates a `.safetensors` file; errors (`FileFormatError`) start with the path. */
+export function readSafetensorsFile(
+  path: string,
+  options: Omit<ReadSafetensorsOptions, 'source'> = {},
+): Promise<SafetensorsFile> {
+  return readFileWith(path, 'safetensors', readSafetensors, options);
 }
 
 /** Writes a `.safetensors` file atomically (temp file + rename). */
@@ -51,10 +85,12 @@ export async function writeSafetensorsFile(
   );
 }
 
-/** Reads a `.npy` file; errors start with the path. */
-export async function readNpyFile(path: string): Promise<NpyArray> {
-  const bytes = await readBytes(path);
-  return withPath(path, () => readNpy(bytes));
+/** Reads a `.npy` file; errors (`FileFormatError`) start with the path. */
+export function readNpyFile(
+  path: string,
+  options: Omit<ReadNpyOptions, 'source'> = {},
+): Promise<NpyArray> {
+  return readFileWith(path, 'npy', readNpy, options);
 }
 
 /** Writes a `.npy` file atomically. */

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSafetensorsFile, writeSafetensorsFile } from './files.js';
+import { readNpyFile, readSafetensorsFile, writeSafetensorsFile } from './files.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { type TensorEntry, toFloat32 } from './tensor-entry.js';
 
@@ -95,27 +95,31 @@ describe('readSafetensors', () => {
       /exceeds the 100000000-byte limit/,
     ],
     ['a header length past the end', build(ok, new Uint8Array(8), 5000n), /runs past the end/],
-    ['bad JSON', build('{"a": [', new Uint8Array(0)), /not valid UTF-8 JSON/],
-    ['a JSON array header', build([1, 2]), /must be a JSON object/],
+    ['bad JSON', build('{"a": [', new Uint8Array(0)), /tensor "a" must be a JSON object, got \[/],
+    [
+      'a JSON array header',
+      build([1, 2]),
+      /header must be a JSON object starting with '\{', got \[1,2\]/,
+    ],
     [
       'an unknown dtype',
       build({ w: { dtype: 'F8_E4M3', shape: [2], data_offsets: [0, 2] } }, new Uint8Array(2)),
-      /tensor 'w': unknown dtype "F8_E4M3"/,
+      /tensor "w": unknown dtype "F8_E4M3"/,
     ],
     [
       'offsets beyond the data area',
       build({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, new Uint8Array(4)),
-      /tensor 'w': data_offsets \[0, 8\] outside the 4-byte data area/,
+      /tensor "w": data_offsets \[0, 8\] outside the 4-byte data area/,
     ],
     [
       'a byte size that does not match the shape',
       build({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)),
-      /tensor 'w': shape \[3\] of F32 needs 12 bytes, data_offsets give 8/,
+      /tensor "w": shape \[3\] of F32 needs 12 bytes, data_offsets give 8/,
     ],
     [
       'overlapping tensors',
       build({ a: ok, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12)),
-      /tensor 'b': data_offsets \[4, 12\] overlap/,
+      /tensor "b": data_offsets \[4, 12\] overlap/,
     ],
     [
       'a gap between tensors',
@@ -130,12 +134,12 @@ describe('readSafetensors', () => {
     [
       'begin > end',
       build({ a: { dtype: 'U8', shape: [0], data_offsets: [4, 0] } }, new Uint8Array(4)),
-      /tensor 'a': data_offsets \[4, 0\] has begin > end/,
+      /tensor "a": data_offsets \[4, 0\] has begin > end/,
     ],
     [
       'negative or fractional shape',
       build({ a: { dtype: 'U8', shape: [-1], data_offsets: [0, 0] } }),
-      /tensor 'a': shape must be a list of non-negative integers/,
+      /tensor "a": shape\[0\] must be a non-negative integer, got -1/,
     ],
     [
       'a huge shape',
@@ -143,12 +147,12 @@ describe('readSafetensors', () => {
         { a: { dtype: 'F32', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 8] } },
         new Uint8Array(8),
       ),
-      /tensor 'a': shape \[1099511627776, 1099511627776\] of F32 needs/,
+      /tensor "a": shape \[1099511627776, 1099511627776\] of F32 needs more than 2\^53 - 1 bytes/,
     ],
     [
       'non-string metadata',
       build({ __metadata__: { epoch: 3 } }),
-      /__metadata__\['epoch'\] must be a string/,
+      /__metadata__\["epoch"\] must be a string, got 3/,
     ],
   ];
   for (const [what, bytes, message] of hostile) {
@@ -157,13 +161,20 @@ describe('readSafetensors', () => {
     });
   }
 
-  it('errors from readSafetensorsFile name the file', async () => {
+  it('errors from readSafetensorsFile name the file, also for a folder or a missing file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'facepar-st-'));
     const path = join(dir, 'bad.safetensors');
     writeFileSync(path, build('{oops'));
     await expect(readSafetensorsFile(path)).rejects.toThrow(
-      `${path}: safetensors: header is not valid`,
+      `${path}: safetensors: a key of header must be a string, got oops`,
     );
+    await expect(readSafetensorsFile(dir)).rejects.toThrow(
+      `${dir}: safetensors: is a folder, not a file`,
+    );
+    await expect(readSafetensorsFile(join(dir, 'nope.safetensors'))).rejects.toThrow(
+      new RegExp(`^${join(dir, 'nope\\.safetensors')}: safetensors: cannot be read \\(ENOENT`),
+    );
+    await expect(readNpyFile(dir)).rejects.toThrow(`${dir}: npy: is a folder, not a file`);
   });
 });
 

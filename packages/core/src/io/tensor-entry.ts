@@ -81,7 +81,7 @@ export function bytesOfTypedArray(data: TensorData): Uint8Array {
 
 /** Checks that `data`'s array type fits `dtype`; names the tensor in the error. */
 export function checkDataType(name: string, dtype: SafetensorsDtype, data: TensorData): void {
-  const expected = ARRAY_TYPES[dtype];
+  const expected = Object.hasOwn(ARRAY_TYPES, dtype) ? ARRAY_TYPES[dtype] : undefined;
   if (expected == null) {
     throw new Error(
       `tensor '${name}': unknown dtype ${JSON.stringify(dtype)} (known: ${SAFETENSORS_DTYPES.join(', ')})`,
@@ -108,4 +108,53 @@ export function toFloat32(entry: Pick<TensorEntry, 'dtype' | 'data'>): Float32Ar
   if (dtype === 'BF16') return bf16ToFloat32(data as Uint16Array);
   if (dtype === 'I64') return Float32Array.from(data as BigInt64Array, (v) => Number(v));
   return Float32Array.from(data as ArrayLike<number>);
+}
+
+export interface NonFiniteReport {
+  /** Index of the first NaN or ±Infinity. */
+  index: number;
+  /** That value (`NaN`, `Infinity` or `-Infinity`). */
+  value: number;
+  /** How many values are not finite. */
+  count: number;
+}
+
+/**
+ * The non-finite values (NaN, ±Infinity) of a floating tensor (F64/F32/F16/BF16; F16/BF16
+ * read from their bit patterns), or null when all are finite or the dtype is an integer one.
+ */
+export function findNonFinite(entry: Pick<TensorEntry, 'dtype' | 'data'>): NonFiniteReport | null {
+  const { dtype, data } = entry;
+  let index = -1;
+  let value = 0;
+  let count = 0;
+  if (dtype === 'F32' || dtype === 'F64') {
+    const a = data as Float32Array | Float64Array;
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i]!;
+      // v - v is 0 for every finite v and NaN for NaN and ±Infinity
+      if (v - v !== 0) {
+        if (count === 0) {
+          index = i;
+          value = v;
+        }
+        count++;
+      }
+    }
+  } else if (dtype === 'F16' || dtype === 'BF16') {
+    const a = data as Uint16Array;
+    const exp = dtype === 'F16' ? 0x7c00 : 0x7f80;
+    for (let i = 0; i < a.length; i++) {
+      const bits = a[i]!;
+      if ((bits & exp) === exp) {
+        if (count === 0) {
+          index = i;
+          const nan = (bits & ~(exp | 0x8000)) !== 0;
+          value = nan ? Number.NaN : bits & 0x8000 ? -Infinity : Infinity;
+        }
+        count++;
+      }
+    }
+  }
+  return count === 0 ? null : { index, value, count };
 }

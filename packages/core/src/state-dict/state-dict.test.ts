@@ -279,4 +279,57 @@ describe('state dicts', () => {
       expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(2e-3 * Math.max(1, Math.abs(want[i]!)));
     model.dispose();
   });
+
+  it('refuses NaN/Inf weights and negative BN variances, naming the first bad tensor and the file', () => {
+    const model = tinyModel(3);
+    const good = exportStateDict(model);
+    const before = exportStateDict(model).get('backbone.stem.0.conv.weight')!.data.slice();
+    const withValue = (key: string, index: number, v: number) => {
+      const copy = new Map(good);
+      const e = good.get(key)!;
+      const data = (e.data as Float32Array).slice();
+      data[index] = v;
+      copy.set(key, { ...e, data });
+      return copy;
+    };
+    // the first bad tensor in file order is named, with the count and the first index
+    const nan = withValue('decode_head.sep.depthwise_conv.conv.weight', 4, Number.NaN);
+    const first = nan.get('decode_head.sep.depthwise_conv.conv.weight')!;
+    (first.data as Float32Array)[7] = Infinity;
+    expect(() => loadStateDict(model, nan, { source: '/w/ckpt.safetensors' })).toThrow(
+      /^\/w\/ckpt\.safetensors: weights: tensor "decode_head\.sep\.depthwise_conv\.conv\.weight" has 2 non-finite values of 36 \(first: NaN at index 4\).*allowNonFinite/,
+    );
+    expect(() =>
+      loadStateDict(model, withValue('backbone.stem.0.bn.bias', 1, -Infinity), { strict: false }),
+    ).toThrow(
+      /tensor "backbone\.stem\.0\.bn\.bias" has 1 non-finite value of 4 \(first: -Infinity at index 1\)/,
+    );
+    expect(() =>
+      loadStateDict(model, withValue('backbone.stem.0.bn.running_var', 2, -0.5)),
+    ).toThrow(
+      /BatchNorm variance "backbone\.stem\.0\.bn\.running_var" is negative \(-0\.5 at index 2\)/,
+    );
+    // F16 infinities are found from their bit pattern; the renamed key is shown beside the file key
+    const half = new Map(good);
+    half.set('x.bn.bias', { dtype: 'F16', shape: [4], data: new Uint16Array([0, 0x7c00, 0, 0]) });
+    half.delete('backbone.stem.0.bn.bias');
+    expect(() =>
+      loadStateDict(model, half, {
+        rename: (k) => (k === 'x.bn.bias' ? 'backbone.stem.0.bn.bias' : k),
+      }),
+    ).toThrow(
+      /tensor "x\.bn\.bias" \("backbone\.stem\.0\.bn\.bias"\) has 1 non-finite value of 4 \(first: Infinity at index 1\)/,
+    );
+    // nothing was written by the refused loads
+    expect(exportStateDict(model).get('backbone.stem.0.conv.weight')!.data).toEqual(before);
+    // the escape hatch loads them; -0 is a valid variance
+    const report = loadStateDict(model, nan, { allowNonFinite: true });
+    expect(report.loaded).toContain('decode_head.sep.depthwise_conv.conv.weight');
+    const loaded = exportStateDict(model).get('decode_head.sep.depthwise_conv.conv.weight')!;
+    expect(Number.isNaN((loaded.data as Float32Array)[4])).toBe(true);
+    expect(() =>
+      loadStateDict(model, withValue('backbone.stem.0.bn.running_var', 0, -0)),
+    ).not.toThrow();
+    model.dispose();
+  });
 });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { type TensorEntry, toFloat32 } from '../io/tensor-entry.js';
+import { FileFormatError, quote } from '../io/errors.js';
+import { findNonFinite, type TensorEntry, toFloat32 } from '../io/tensor-entry.js';
 import { BatchNorm2d } from '../layers/batch-norm2d.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { DepthwiseConv2d } from '../layers/depthwise-conv2d.js';
@@ -13,9 +14,17 @@ export interface LoadStateDictOptions {
   strict?: boolean;
   /** Maps a file key to a model key (e.g. strip `module.`); `null` drops the key silently. */
   rename?: (key: string) => string | null;
+  /**
+   * Load NaN/±Infinity weights and negative BatchNorm `running_var`s instead of refusing them
+   * (default false: such a file is corrupt or comes from a diverged run, and a model built
+   * from it predicts NaN everywhere).
+   */
+  allowNonFinite?: boolean;
+  /** The file the tensors came from, named in error messages. */
+  source?: string;
 }
 
-export const DEFAULT_LOAD_STATE_DICT_OPTIONS = { strict: true } as const;
+export const DEFAULT_LOAD_STATE_DICT_OPTIONS = { strict: true, allowNonFinite: false } as const;
 
 export interface ShapeMismatch {
   key: string;
@@ -42,6 +51,39 @@ export interface ExportStateDictOptions {
 
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
 const IGNORED_SUFFIX = '.num_batches_tracked';
+const RUNNING_VAR_SUFFIX = '.running_var';
+
+/**
+ * Refuses, naming the first bad tensor (in file order), weights that are not finite and
+ * BatchNorm running variances below zero.
+ */
+function checkWeightValues(plan: [Slot, TensorEntry, string][], source: string | undefined): void {
+  const fail = (problem: string): never => {
+    throw new FileFormatError({
+      format: 'weights',
+      source,
+      problem: `${problem}; the file is corrupt or comes from a diverged run (allowNonFinite / --allow-nonfinite loads it anyway)`,
+    });
+  };
+  for (const [slot, entry, fileKey] of plan) {
+    const bad = findNonFinite(entry);
+    const name = fileKey === slot.key ? quote(fileKey) : `${quote(fileKey)} (${quote(slot.key)})`;
+    if (bad) {
+      fail(
+        `tensor ${name} has ${bad.count} non-finite value${bad.count === 1 ? '' : 's'} of ${entry.data.length} (first: ${bad.value} at index ${bad.index})`,
+      );
+    }
+    if (slot.key.endsWith(RUNNING_VAR_SUFFIX)) {
+      const v = entry.dtype === 'F32' || entry.dtype === 'F64' ? entry.data : toFloat32(entry);
+      const a = v as ArrayLike<number>;
+      for (let i = 0; i < a.length; i++) {
+        if (a[i]! < 0) {
+          fail(`BatchNorm variance ${name} is negative (${a[i]} at index ${i})`);
+        }
+      }
+    }
+  }
+}
 
 /**
  * One PyTorch key owned by a layer: its variable, the PyTorch shape, and the layout maps.
@@ -214,7 +256,9 @@ function formatReport(r: LoadStateDictReport): string {
  * converting OIHW → HWIO and `[C·m,1,kh,kw]` → `[kh,kw,C,m]`; F32/F16/BF16/F64 accepted;
  * `*.num_batches_tracked` ignored. Strict mode (default) throws before changing anything if
  * any key is missing, unexpected or mismatched, listing all three; otherwise it loads what
- * matches and reports the rest.
+ * matches and reports the rest. Unless `allowNonFinite`, it also throws (a `FileFormatError`
+ * naming the first bad tensor and `source`, before changing anything) when a weight it would
+ * load is NaN or ±Infinity, or a BatchNorm `running_var` is negative.
  */
 export function loadStateDict(
   model: LayerContainer,
@@ -227,7 +271,13 @@ export function loadStateDict(
   }
   const slots = collectSlots(model);
   const report: LoadStateDictReport = { loaded: [], missing: [], unexpected: [], mismatched: [] };
-  const plan: [Slot, TensorEntry][] = [];
+  const allowNonFinite = options.allowNonFinite ?? DEFAULT_LOAD_STATE_DICT_OPTIONS.allowNonFinite;
+  if (typeof allowNonFinite !== 'boolean') {
+    throw new Error(
+      `loadStateDict: allowNonFinite must be true or false, got ${String(allowNonFinite)}`,
+    );
+  }
+  const plan: [Slot, TensorEntry, string][] = [];
   const seen = new Set<string>();
   for (const [fileKey, entry] of tensors) {
     const key = options.rename ? options.rename(fileKey) : fileKey;
@@ -254,7 +304,7 @@ export function loadStateDict(
         reason: `shape [${entry.shape.join(', ')}] in file, model needs [${slot.torchShape.join(', ')}]`,
       });
     } else {
-      plan.push([slot, entry]);
+      plan.push([slot, entry, fileKey]);
     }
   }
   for (const key of slots.keys()) if (!seen.has(key)) report.missing.push(key);
@@ -262,8 +312,10 @@ export function loadStateDict(
     strict &&
     (report.missing.length > 0 || report.unexpected.length > 0 || report.mismatched.length > 0)
   ) {
-    throw new Error(`loadStateDict (strict): ${formatReport(report)}`);
+    const where = options.source === undefined ? '' : ` ${options.source}`;
+    throw new Error(`loadStateDict (strict)${where}: ${formatReport(report)}`);
   }
+  if (!allowNonFinite) checkWeightValues(plan, options.source);
   for (const [slot, entry] of plan) {
     // copy: the cpu backend keeps the array it is given
     const src = entry.dtype === 'F32' ? (entry.data as Float32Array).slice() : toFloat32(entry);

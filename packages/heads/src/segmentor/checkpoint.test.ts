@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   exportSegmentorCheckpoint,
   loadSegmentorCheckpoint,
+  openSegmentor,
   readSegmentorCheckpointConfig,
 } from './checkpoint.js';
 import { createSegmentor } from './segmentor.js';
@@ -41,6 +42,34 @@ describe('facepar checkpoints (safetensors + JSON config in __metadata__)', () =
     });
     expect(() => loadSegmentorCheckpoint(bytes)).toThrow(
       /not a facepar checkpoint.*loadSegmentorWeights/,
+    );
+  });
+
+  it('refuses NaN weights and a bad config naming the file; allowNonFinite loads them', () => {
+    const seg = createSegmentor({ model: 'deeplabv3plus_r18-d16-thin', numClasses: 3, seed: 2 });
+    const file = readSafetensors(exportSegmentorCheckpoint(seg));
+    seg.dispose();
+    const w = file.tensors.get('decode_head.conv_seg.weight')!;
+    (w.data as Float32Array)[5] = Number.NaN;
+    const bytes = writeSafetensors(file.tensors, file.metadata);
+    const source = '/runs/a/iter_40.safetensors';
+    for (const open of [
+      () => loadSegmentorCheckpoint(bytes, { source }),
+      () => openSegmentor(bytes, { source }),
+    ]) {
+      expect(open).toThrow(
+        /^\/runs\/a\/iter_40\.safetensors: weights: tensor "decode_head\.conv_seg\.weight" has 1 non-finite value .*first: NaN at index 5/,
+      );
+    }
+    const loaded = openSegmentor(bytes, { source, allowNonFinite: true });
+    loaded.dispose();
+    const deep = writeSafetensors(new Map(), { facepar: `${'['.repeat(100_000)}` });
+    expect(() => loadSegmentorCheckpoint(deep, { source })).toThrow(
+      /^\/runs\/a\/iter_40\.safetensors: __metadata__\.facepar: JSON nested deeper than 64 levels/,
+    );
+    const old = writeSafetensors(new Map(), { facepar: '{"version": "facepar-segmentor/0"}' });
+    expect(() => loadSegmentorCheckpoint(old, { source })).toThrow(
+      /iter_40\.safetensors: facepar checkpoint version "facepar-segmentor\/0" is not supported/,
     );
   });
 });

@@ -1,4 +1,4 @@
-import { readSafetensors, writeSafetensors } from '@facepar/core';
+import { parseJson, quote, readSafetensors, writeSafetensors } from '@facepar/core';
 import type { SegmentorSpec } from './segmentor-registry.js';
 import { createSegmentor, type Segmentor, type SegmentorOptions } from './segmentor.js';
 import { exportSegmentorWeights, loadSegmentorWeights } from './weights.js';
@@ -29,39 +29,64 @@ export function exportSegmentorCheckpoint(segmentor: Segmentor): Uint8Array {
 /** Reads the config of a facepar checkpoint; other safetensors files throw saying so. */
 export function readSegmentorCheckpointConfig(
   metadata: Record<string, string>,
+  options: { source?: string } = {},
 ): SegmentorCheckpointConfig {
+  const where = options.source === undefined ? '' : `${options.source}: `;
   const raw = metadata[CHECKPOINT_METADATA_KEY];
   if (raw == null) {
     throw new Error(
-      `not a facepar checkpoint: __metadata__ has no '${CHECKPOINT_METADATA_KEY}' entry (for mmseg/torchvision weights use createSegmentor + loadSegmentorWeights)`,
+      `${where}not a facepar checkpoint: __metadata__ has no '${CHECKPOINT_METADATA_KEY}' entry (for mmseg/torchvision weights use createSegmentor + loadSegmentorWeights)`,
     );
   }
-  const config = JSON.parse(raw) as SegmentorCheckpointConfig;
-  if (config.version !== CHECKPOINT_VERSION) {
+  const config = parseJson(raw, {
+    source: options.source,
+    format: `__metadata__.${CHECKPOINT_METADATA_KEY}`,
+  }) as SegmentorCheckpointConfig | null;
+  if (config === null || typeof config !== 'object' || config.version !== CHECKPOINT_VERSION) {
+    const version = quote(config !== null && typeof config === 'object' ? config.version : config);
     throw new Error(
-      `facepar checkpoint version '${config.version}' is not supported; known: ${CHECKPOINT_VERSION}`,
+      `${where}facepar checkpoint version ${version} is not supported; known: ${CHECKPOINT_VERSION}`,
     );
   }
   return config;
 }
 
+/** Where a weights file came from and how far to trust its values. */
+export interface WeightsFileOptions {
+  /** The file the bytes were read from, named in every error. */
+  source?: string;
+  /** Load NaN/±Infinity weights and negative BN variances instead of refusing them (default false). */
+  allowNonFinite?: boolean;
+}
+
 /** Builds the segmentor a checkpoint describes and loads its weights (strict). */
 export function loadSegmentorCheckpoint(
   bytes: Uint8Array,
-  options: Omit<SegmentorOptions, 'model' | 'numClasses' | 'seed'> = {},
+  options: Omit<SegmentorOptions, 'model' | 'numClasses' | 'seed'> & WeightsFileOptions = {},
 ): Segmentor {
-  const file = readSafetensors(bytes);
-  const config = readSegmentorCheckpointConfig(file.metadata);
-  const segmentor = createSegmentor({ ...options, model: config.spec });
+  const { source, allowNonFinite, ...segmentorOptions } = options;
+  const file = readSafetensors(bytes, { source });
+  const config = readSegmentorCheckpointConfig(file.metadata, { source });
+  const segmentor = createSegmentor({ ...segmentorOptions, model: config.spec });
   const withAux = options.withAuxiliary ?? true;
   const tensors = withAux
     ? file.tensors
     : new Map([...file.tensors].filter(([k]) => !k.startsWith('auxiliary_head.')));
-  loadSegmentorWeights(segmentor, tensors, { format: 'mmseg', strict: true });
+  try {
+    loadSegmentorWeights(segmentor, tensors, {
+      format: 'mmseg',
+      strict: true,
+      source,
+      allowNonFinite,
+    });
+  } catch (error) {
+    segmentor.dispose();
+    throw error;
+  }
   return segmentor;
 }
 
-export interface OpenSegmentorOptions {
+export interface OpenSegmentorOptions extends WeightsFileOptions {
   /** Registry name or spec; required unless the file is a facepar checkpoint. */
   model?: string | SegmentorSpec;
   /** Default: read from `decode_head.conv_seg.weight` (else the spec's). */
@@ -77,14 +102,20 @@ export interface OpenSegmentorOptions {
  * model key must be in the file.
  */
 export function openSegmentor(bytes: Uint8Array, options: OpenSegmentorOptions = {}): Segmentor {
-  const file = readSafetensors(bytes);
+  const { source, allowNonFinite } = options;
+  const file = readSafetensors(bytes, { source });
   const withAuxiliary = options.withAuxiliary ?? false;
   if (file.metadata[CHECKPOINT_METADATA_KEY] != null) {
-    return loadSegmentorCheckpoint(bytes, { withAuxiliary, inputShape: options.inputShape });
+    return loadSegmentorCheckpoint(bytes, {
+      withAuxiliary,
+      inputShape: options.inputShape,
+      source,
+      allowNonFinite,
+    });
   }
   if (options.model == null) {
     throw new Error(
-      'openSegmentor: a plain state dict needs the model name (e.g. deeplabv3plus_r50-d8)',
+      `openSegmentor: ${source === undefined ? 'a plain state dict' : `${source} is a plain state dict and`} needs the model name (e.g. deeplabv3plus_r50-d8)`,
     );
   }
   const cls = file.tensors.get('decode_head.conv_seg.weight');
@@ -99,7 +130,7 @@ export function openSegmentor(bytes: Uint8Array, options: OpenSegmentorOptions =
     ? file.tensors
     : new Map([...file.tensors].filter(([k]) => !k.startsWith('auxiliary_head.')));
   try {
-    loadSegmentorWeights(segmentor, tensors, { strict: true });
+    loadSegmentorWeights(segmentor, tensors, { strict: true, source, allowNonFinite });
   } catch (error) {
     segmentor.dispose();
     throw error;

@@ -84,6 +84,19 @@ describe('slideWindows (mmseg slide_inference arithmetic)', () => {
       expect(cover.every((v) => v === 1)).toBe(true);
     }
   });
+
+  it('refuses a stride larger than the crop (pixels no window covers), per axis', () => {
+    // with stride 6 > crop 4 on a 14-pixel axis, pixels 4..5 and 10..11 would be in no window
+    for (const stride of [
+      [6, 2],
+      [2, 5],
+    ] as [number, number][]) {
+      expect(() => slideWindows({ height: 14, width: 14, crop: [4, 4], stride })).toThrow(
+        /stride \[\d, \d\] is larger than crop \[4, 4\], so some pixels would be in no window/,
+      );
+    }
+    expect(slideWindows({ height: 14, width: 14, crop: [4, 4], stride: [4, 4] })).toHaveLength(16);
+  });
 });
 
 describe('slideInference', () => {

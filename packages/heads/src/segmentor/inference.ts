@@ -75,11 +75,18 @@ function checkPair(v: unknown, what: string): [number, number] {
 /**
  * mmseg `slide_inference` window arithmetic: `grids = max(size - crop + stride - 1, 0) // stride + 1`
  * per axis, each window `[start, min(start + crop, size))` shifted back to be `crop` long when
- * the image allows it.
+ * the image allows it. A stride larger than the crop is refused (it would leave pixels that no
+ * window covers).
  */
 export function slideWindows(options: SlideWindowOptions): SlideWindow[] {
   const [hc, wc] = checkPair(options.crop, 'crop');
   const [hs, ws] = checkPair(options.stride, 'stride');
+  if (hs > hc || ws > wc) {
+    // windows would skip pixels: their logits would be 0/0 (mmseg asserts every pixel is covered)
+    throw new Error(
+      `slide inference: stride [${hs}, ${ws}] is larger than crop [${hc}, ${wc}], so some pixels would be in no window; use a stride <= crop (mmseg's default is 2/3 of the crop)`,
+    );
+  }
   const { height: H, width: W } = options;
   const hGrids = Math.floor(Math.max(H - hc + hs - 1, 0) / hs) + 1;
   const wGrids = Math.floor(Math.max(W - wc + ws - 1, 0) / ws) + 1;

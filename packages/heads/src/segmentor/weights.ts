@@ -24,9 +24,17 @@ export interface LoadWeightsOptions {
   strict?: boolean;
   /** Naming scheme; `auto` detects it from the keys. */
   format?: CheckpointFormat | 'auto';
+  /** Load NaN/±Infinity weights and negative BN variances instead of refusing them (default false). */
+  allowNonFinite?: boolean;
+  /** The weights file, named in error messages. */
+  source?: string;
 }
 
-export const DEFAULT_LOAD_WEIGHTS_OPTIONS = { strict: true, format: 'auto' } as const;
+export const DEFAULT_LOAD_WEIGHTS_OPTIONS = {
+  strict: true,
+  format: 'auto',
+  allowNonFinite: false,
+} as const;
 
 /**
  * Key renaming per format, onto the segmentor's names: an mmseg segmentor keeps its keys;
@@ -50,6 +58,8 @@ export function checkpointRenamer(format: CheckpointFormat): (key: string) => st
  * Loads a PyTorch state dict (`readSafetensors(bytes).tensors`) into a segmentor through
  * core's `loadStateDict`. A backbone-only checkpoint is matched against the backbone's layers
  * only (a sub-model sharing them). Returns what did not match; strict mode throws instead.
+ * NaN/±Infinity weights and negative BN variances throw (naming the tensor and `source`)
+ * unless `allowNonFinite`.
  */
 export function loadSegmentorWeights(
   segmentor: Segmentor,
@@ -68,7 +78,12 @@ export function loadSegmentorWeights(
     format === 'mmseg'
       ? segmentor.model
       : tfl.model({ inputs: segmentor.model.inputs, outputs: segmentor.features });
-  const report = loadStateDict(target, tensors, { strict, rename: checkpointRenamer(format) });
+  const report = loadStateDict(target, tensors, {
+    strict,
+    rename: checkpointRenamer(format),
+    allowNonFinite: options.allowNonFinite ?? DEFAULT_LOAD_WEIGHTS_OPTIONS.allowNonFinite,
+    source: options.source,
+  });
   return { ...report, format };
 }
 

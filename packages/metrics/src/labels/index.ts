@@ -21,6 +21,12 @@ export type {
   DecodedLabelPng,
   DecodeLabelPngOptions,
   EncodeLabelPngOptions,
-  PngColorType,
 } from './label-png.js';
-export type { InflateFn } from './png-indexed.js';
+export { crc32, decodePng, MASK_MAX_PIXELS, PngError, readPngHeader } from './png-decode.js';
+export type {
+  DecodedPng,
+  DecodePngOptions,
+  InflateFn,
+  PngColorType,
+  PngHeader,
+} from './png-decode.js';

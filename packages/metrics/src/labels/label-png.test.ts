@@ -129,17 +129,17 @@ describe('decodeLabelPng other colour types', () => {
     const data = Uint8Array.from([0, 0, 0, 204, 0, 0, 0, 0, 0, 1, 2, 3]);
     const png = encode({ width: 2, height: 2, data, channels: 3, depth: 8 });
     expect(() => decodeLabelPng(png, { source: 'masks/abc.png' })).toThrow(
-      'decodeLabelPng(masks/abc.png): unknown colour (1, 2, 3) at pixel (x=1, y=1); not in the 19-entry palette',
+      'masks/abc.png: unknown colour (1, 2, 3) at pixel (x=1, y=1); not in the 19-entry palette',
     );
   });
 
   it('names the source for a non-PNG, a truncated PNG and a bad palette option', () => {
     expect(() => decodeLabelPng(new Uint8Array([1, 2, 3]), { source: 'x.png' })).toThrow(
-      /decodeLabelPng\(x\.png\): not a PNG file/,
+      /^x\.png: not a PNG file/,
     );
     const png = encodeLabelPng({ labels: SMALL, width: W, height: H });
     expect(() => decodeLabelPng(png.subarray(0, 40), { source: 'y.png' })).toThrow(
-      /decodeLabelPng\(y\.png\)/,
+      /^y\.png: truncated PNG/,
     );
     expect(() => decodeLabelPng(png, { palette: [1, 2] })).toThrow(/palette length 2/);
   });

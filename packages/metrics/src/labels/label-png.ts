@@ -1,9 +1,12 @@
-import { decode, encode } from 'fast-png';
+import { encode } from 'fast-png';
 import { CELEBAMASK_ALT_COLORS, CELEBAMASK_PALETTE } from './celebamask.js';
-import { decodeIndexedPng, type InflateFn } from './png-indexed.js';
-
-/** PNG colour types a label map can arrive in. */
-export type PngColorType = 0 | 2 | 3 | 4 | 6;
+import {
+  decodePng,
+  type InflateFn,
+  MASK_MAX_PIXELS,
+  type PngColorType,
+  PngError,
+} from './png-decode.js';
 
 export interface DecodedLabelPng {
   /** One label per pixel, row-major. Uint16Array only for 16-bit grey PNGs. */
@@ -25,23 +28,32 @@ export interface DecodeLabelPngOptions {
   /** File name (or other origin) named in error messages. */
   source?: string;
   /**
-   * A zlib inflater (in Node: `zlib.inflateSync`). With it, 8-bit grey and palette PNGs (what
-   * label maps nearly always are) decode through it instead of the pure-JS inflate: same labels,
-   * about twice as fast. Other PNG kinds, and files it cannot decode, take the general path.
+   * A zlib inflater (in Node: `zlib.inflateSync`, which honours `maxOutputLength`): same
+   * labels as the built-in pure-JS inflate, about three times faster.
    */
   inflate?: InflateFn;
+  /** Most pixels accepted (default `MASK_MAX_PIXELS`, 4096²); checked before inflating. */
+  maxPixels?: number;
+  /** Refuse, before inflating, a mask of any other size (e.g. the image's or the other mask's). */
+  expectedSize?: { width: number; height: number };
+  /** Check the CRCs of the critical chunks (default true). */
+  checkCrc?: boolean;
 }
 
 export const DEFAULT_DECODE_LABEL_PNG_OPTIONS = {
   palette: CELEBAMASK_PALETTE as ArrayLike<number>,
   extraColors: CELEBAMASK_ALT_COLORS as DecodeLabelPngOptions['extraColors'],
   source: '<bytes>',
+  maxPixels: MASK_MAX_PIXELS,
+  checkCrc: true,
 } as const;
 
 interface ResolvedDecodeOptions {
   palette: ArrayLike<number>;
   extraColors: readonly { readonly id: number; readonly color: readonly number[] }[];
   source: string;
+  maxPixels: number;
+  checkCrc: boolean;
 }
 
 export function resolveDecodeLabelPngOptions(
@@ -53,102 +65,61 @@ export function resolveDecodeLabelPngOptions(
     options.extraColors ??
     (options.palette === undefined ? (DEFAULT_DECODE_LABEL_PNG_OPTIONS.extraColors ?? []) : []);
   const source = options.source ?? DEFAULT_DECODE_LABEL_PNG_OPTIONS.source;
+  const maxPixels = options.maxPixels ?? DEFAULT_DECODE_LABEL_PNG_OPTIONS.maxPixels;
+  const checkCrc = options.checkCrc ?? DEFAULT_DECODE_LABEL_PNG_OPTIONS.checkCrc;
+  const fail: (problem: string) => never = (problem) => {
+    throw new PngError({ source, problem });
+  };
   if (palette.length === 0 || palette.length % 3 !== 0 || palette.length > 3 * 65536) {
-    throw new Error(
-      `decodeLabelPng(${source}): palette length ${palette.length} is not a positive multiple of 3 (RGB triplets, at most 65536 entries)`,
+    fail(
+      `palette length ${palette.length} is not a positive multiple of 3 (RGB triplets, at most 65536 entries)`,
     );
   }
   for (const { id, color } of extraColors) {
     if (!Number.isInteger(id) || id < 0 || id > 65535 || color.length !== 3) {
-      throw new Error(
-        `decodeLabelPng(${source}): extra colour for id ${id} must be an integer id 0..65535 with an RGB triplet, got [${color.join(', ')}]`,
+      fail(
+        `extra colour for id ${id} must be an integer id 0..65535 with an RGB triplet, got [${color.join(', ')}]`,
       );
     }
   }
-  return { palette, extraColors, source };
-}
-
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-function toUint8(bytes: ArrayBufferView | ArrayBufferLike): Uint8Array {
-  if (bytes instanceof Uint8Array) return bytes;
-  if (ArrayBuffer.isView(bytes))
-    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return new Uint8Array(bytes);
-}
-
-/** Unpacks 1/2/4-bit samples (rows padded to whole bytes) into one byte per pixel. */
-function unpackSubByte(data: Uint8Array, width: number, height: number, depth: number): Uint8Array {
-  const out = new Uint8Array(width * height);
-  const bytesPerRow = Math.ceil((width * depth) / 8);
-  const mask = (1 << depth) - 1;
-  for (let y = 0; y < height; y++) {
-    const row = y * bytesPerRow;
-    for (let x = 0; x < width; x++) {
-      const bit = x * depth;
-      const byte = data[row + (bit >> 3)]!;
-      out[y * width + x] = (byte >> (8 - depth - (bit & 7))) & mask;
-    }
+  if (!(Number.isSafeInteger(maxPixels) && maxPixels > 0)) {
+    fail(`maxPixels must be a positive integer, got ${String(maxPixels)}`);
   }
-  return out;
+  return { palette, extraColors, source, maxPixels, checkCrc };
 }
 
 /**
- * Decodes a label-map PNG into one label per pixel.
+ * Decodes a label-map PNG into one label per pixel, bounded (see `decodePng`: the size is
+ * checked against `maxPixels` and `expectedSize` before inflating, inflation stops at the
+ * size the header implies, CRCs are checked):
  * - palette (type 3): the raw indices (never the expanded colours), any PLTE length;
  * - grey (type 0, 1–16 bit) and grey+alpha (type 4): the grey values;
  * - RGB/RGBA (types 2/6): colours mapped back through `palette` (unknown colour → error).
+ * Errors are `PngError`s naming `source`.
  */
 export function decodeLabelPng(
   bytes: ArrayBufferView | ArrayBufferLike,
   options: DecodeLabelPngOptions = {},
 ): DecodedLabelPng {
   const opts = resolveDecodeLabelPngOptions(options);
-  const u8 = toUint8(bytes);
-  if (u8.length < 8 || PNG_SIGNATURE.some((b, i) => u8[i] !== b)) {
-    throw new Error(`decodeLabelPng(${opts.source}): not a PNG file (bad signature)`);
-  }
-  if (options.inflate) {
-    const fast = decodeIndexedPng(u8, options.inflate);
-    if (fast) return { ...fast, bitDepth: 8 };
-  }
-  let png: ReturnType<typeof decode>;
-  try {
-    png = decode(u8);
-  } catch (err) {
-    throw new Error(
-      `decodeLabelPng(${opts.source}): corrupt PNG: ${err instanceof Error ? err.message : String(err)}`,
-    );
-  }
-  const { width, height, channels, depth } = png;
+  const png = decodePng(bytes, {
+    source: opts.source,
+    maxPixels: opts.maxPixels,
+    expectedSize: options.expectedSize,
+    inflate: options.inflate,
+    checkCrc: opts.checkCrc,
+  });
+  const { width, height, channels, bitDepth, colorType } = png;
   const n = width * height;
   const data = png.data;
-  const expected = depth < 8 ? Math.ceil((width * depth) / 8) * height : n * channels;
-  if (data.length < expected) {
-    throw new Error(
-      `decodeLabelPng(${opts.source}): truncated pixel data (${data.length} samples, expected ${expected})`,
-    );
-  }
-  if (channels === 1) {
-    const colorType: PngColorType = png.palette ? 3 : 0;
-    let labels: Uint8Array | Uint16Array;
-    if (depth < 8) labels = unpackSubByte(data as Uint8Array, width, height, depth);
-    // fast-png's arrays are fresh: keep them when they hold exactly one sample per pixel
-    else if (depth === 16)
-      labels = data.length === n ? (data as Uint16Array) : (data as Uint16Array).slice(0, n);
-    else labels = data.length === n ? (data as Uint8Array) : (data as Uint8Array).slice(0, n);
-    return { labels, width, height, colorType, bitDepth: depth };
-  }
+  if (channels === 1) return { labels: data, width, height, colorType, bitDepth };
   if (channels === 2) {
-    const labels = depth === 16 ? new Uint16Array(n) : new Uint8Array(n);
+    const labels = bitDepth === 16 ? new Uint16Array(n) : new Uint8Array(n);
     for (let i = 0; i < n; i++) labels[i] = data[2 * i]!;
-    return { labels, width, height, colorType: 4, bitDepth: depth };
+    return { labels, width, height, colorType, bitDepth };
   }
-  if (channels === 3 || channels === 4) {
-    const labels = colourToLabels(data, n, channels, depth, width, opts);
-    return { labels, width, height, colorType: channels === 3 ? 2 : 6, bitDepth: depth };
-  }
-  throw new Error(`decodeLabelPng(${opts.source}): unsupported channel count ${channels}`);
+  const labels = colourToLabels(data, n, channels, bitDepth, width, opts);
+  return { labels, width, height, colorType, bitDepth };
 }
 
 function colourToLabels(
@@ -185,9 +156,10 @@ function colourToLabels(
       if (id === undefined) {
         const x = i % width;
         const y = Math.floor(i / width);
-        throw new Error(
-          `decodeLabelPng(${opts.source}): unknown colour (${data[o]}, ${data[o + 1]}, ${data[o + 2]}) at pixel (x=${x}, y=${y}); not in the ${entries}-entry palette`,
-        );
+        throw new PngError({
+          source: opts.source,
+          problem: `unknown colour (${data[o]}, ${data[o + 1]}, ${data[o + 2]}) at pixel (x=${x}, y=${y}); not in the ${entries}-entry palette`,
+        });
       }
       lastKey = key;
       lastId = id;
