@@ -1,33 +1,32 @@
+import { FileFormatError, MAX_QUOTE_BYTES, quote } from '../errors.js';
+
 /** Longest excerpt of an offending value quoted in an error message. */
-export const PTH_QUOTE_LIMIT = 200;
+export const PTH_QUOTE_LIMIT = MAX_QUOTE_BYTES;
 
 /**
  * A `.pth` file that cannot be read. The message starts with the file (`source`) and says what
  * is wrong and, where there is one, the fix.
  */
-export class PthError extends Error {
-  /** The file or name given as `source` (absent when none was given). */
-  readonly source: string | undefined;
-
+export class PthError extends FileFormatError {
   constructor(message: string, options: { source?: string; cause?: unknown } = {}) {
-    super(`${options.source ? `${options.source}: ` : ''}pth: ${message}`, {
+    super({
+      format: 'pth',
+      source: options.source || undefined,
+      problem: message,
       cause: options.cause,
     });
     this.name = 'PthError';
-    this.source = options.source;
   }
 }
 
 /**
- * A short printable excerpt of a value for an error message: strings and bytes are cut to
- * `limit` characters and quoted (bytes as escaped latin-1), anything else through `String`.
+ * A short printable excerpt of a value for an error message: pickle bytes as Python writes
+ * them (`b'...'`, escaped latin-1, cut to `limit`), anything else through core's `quote`.
  */
 export function quoteValue(value: unknown, limit = PTH_QUOTE_LIMIT): string {
-  let text: string;
-  if (typeof value === 'string') text = value;
-  else if (value instanceof Uint8Array) {
+  if (value instanceof Uint8Array) {
+    let text = '';
     const n = Math.min(value.length, limit);
-    text = '';
     for (let i = 0; i < n; i++) {
       const c = value[i]!;
       text +=
@@ -37,7 +36,6 @@ export function quoteValue(value: unknown, limit = PTH_QUOTE_LIMIT): string {
     }
     if (value.length > n) text += '…';
     return `b'${text}'`;
-  } else return String(value).slice(0, limit);
-  const cut = text.length > limit ? `${text.slice(0, limit)}…` : text;
-  return JSON.stringify(cut);
+  }
+  return quote(value, { maxBytes: limit });
 }
