@@ -130,6 +130,7 @@ export {
 export {
   exportStateDict,
   flattenLayers,
+  parameterNames,
   formatStateDictReport,
   loadStateDict,
   DEFAULT_LOAD_STATE_DICT_OPTIONS,
@@ -160,5 +161,6 @@ export {
   sgdStateToSafetensors,
   SGD_STATE_FORMAT,
 } from './optim/sgd-state.js';
+export type { SgdStateFileOptions } from './optim/sgd-state.js';
 export { polyLr, resolvePolyLrOptions, DEFAULT_POLY_LR_OPTIONS } from './optim/poly-lr.js';
 export type { PolyLrOptions } from './optim/poly-lr.js';
