@@ -173,7 +173,9 @@ function collectSlots(model: LayerContainer): Map<string, Slot> {
  */
 export function parameterNames(model: LayerContainer): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [key, slot] of collectSlots(model)) out.set(slot.variable.read().name, key);
+  for (const [key, slot] of collectSlots(model)) {
+    out.set((slot.variable.read() as tf.Variable).name, key);
+  }
   return out;
 }
 
