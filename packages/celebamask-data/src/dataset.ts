@@ -5,7 +5,8 @@ import { CELEBAMASK_IGNORE_INDEX, CELEBAMASK_NUM_CLASSES } from '@facepar/metric
 import { DatasetError, type SkippedFile } from './dataset-error.js';
 import { decodeImage } from './image-io.js';
 import { decodeMaskPng, invalidLabelError } from './mask-png.js';
-import { resizeLabelsCentred } from './transforms.js';
+import { resizeLabelsCentred } from './resize.js';
+import type { Sample } from './sample.js';
 import {
   parseCelebAHqMapping,
   parseCelebAPartition,
@@ -41,16 +42,6 @@ export interface ReadSampleOptions {
   resize: ResizeMode;
   numClasses: number;
   ignoreIndex: number;
-}
-
-export interface Sample {
-  id: string;
-  /** RGB, HWC. */
-  image: Uint8Array;
-  /** One label per pixel (class id or `ignoreIndex`); null when the entry has no mask. */
-  labels: Uint8Array | null;
-  width: number;
-  height: number;
 }
 
 export interface OpenDatasetOptions {

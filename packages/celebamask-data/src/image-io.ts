@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { resizeLabelsCentred } from './transforms.js';
+import { resizeLabelsCentred } from './resize.js';
 import { DatasetError } from './dataset-error.js';
 
 export interface RgbImage {

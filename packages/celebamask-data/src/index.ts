@@ -51,7 +51,6 @@ export type {
   OpenDatasetOptions,
   ReadSampleOptions,
   ResizeMode,
-  Sample,
 } from './dataset.js';
 export {
   computeMaskStats,
@@ -59,43 +58,42 @@ export {
   resolveComputeMaskStatsOptions,
 } from './mask-stats.js';
 export type { ComputeMaskStatsOptions, MaskStats } from './mask-stats.js';
+export type { LabelledSample, Sample, SegSample, TrainSample } from './sample.js';
+// the image arithmetic lives in @facepar/image (shared with heads' test pipeline)
 export {
-  applyPhotoMetric,
-  cropLazyLabels,
-  cropSample,
   DEFAULT_NORMALIZE_OPTIONS,
-  DEFAULT_PHOTO_METRIC_DISTORTION_OPTIONS,
-  DEFAULT_RANDOM_CROP_OPTIONS,
-  DEFAULT_RANDOM_RESIZE_OPTIONS,
-  drawPhotoMetric,
-  flipImage,
-  flipLabels,
-  flipSample,
-  lazyResizeLabels,
   normalizeImage,
-  normalizePadInto,
-  padSample,
-  photoMetricDistortion,
-  randomCropBox,
-  randomResizeSize,
   rescaleSize,
   resizeCropBilinear,
   resizeImageBilinear,
+} from '@facepar/image';
+export type { NormalizeOptions } from '@facepar/image';
+export {
+  cropLazyLabels,
+  DEFAULT_RANDOM_RESIZE_OPTIONS,
+  lazyResizeLabels,
+  randomResizeSize,
   resizeLabelsCentred,
   resizeSample,
+} from './resize.js';
+export type { LazyResizedLabels, RandomResizeOptions } from './resize.js';
+export {
+  cropSample,
+  DEFAULT_RANDOM_CROP_OPTIONS,
+  randomCropBox,
+} from './crop.js';
+export type { CropBox, RandomCropOptions } from './crop.js';
+export { flipImage, flipLabels, flipSample } from './flip.js';
+export type { FlipOptions } from './flip.js';
+export {
+  applyPhotoMetric,
+  DEFAULT_PHOTO_METRIC_DISTORTION_OPTIONS,
+  drawPhotoMetric,
+  photoMetricDistortion,
   resolvePhotoMetricDistortionOptions,
-} from './transforms.js';
-export type {
-  CropBox,
-  FlipOptions,
-  LazyResizedLabels,
-  NormalizeOptions,
-  PhotoMetricDistortionOptions,
-  PhotoMetricDraw,
-  RandomCropOptions,
-  RandomResizeOptions,
-  SegSample,
-} from './transforms.js';
+} from './photo-metric.js';
+export type { PhotoMetricDistortionOptions, PhotoMetricDraw } from './photo-metric.js';
+export { normalizePadInto, padSample } from './normalize.js';
 export {
   DEFAULT_TRAIN_PIPELINE_OPTIONS,
   evalTransform,
@@ -109,7 +107,6 @@ export {
 export type {
   ResolvedTrainPipelineOptions,
   TrainPipelineOptions,
-  TrainSample,
 } from './pipeline.js';
 export { createLoader, DEFAULT_CREATE_LOADER_OPTIONS, epochOrder, evalIterator } from './loader.js';
 export type { CreateLoaderOptions, EvalItem, Loader, LoaderBatch, LoaderState } from './loader.js';

@@ -123,7 +123,8 @@ describe('createSgd', () => {
       'momentum_buffer.conv.weight',
     ]);
     const b = build();
-    expect(b.trainableWeights[0]!.read().name).not.toBe(a.trainableWeights[0]!.read().name);
+    const name = (m: tfl.LayersModel) => (m.trainableWeights[0]!.read() as tf.Variable).name;
+    expect(name(b)).not.toBe(name(a));
     loadStateDict(b, exportStateDict(a));
     const optB = createSgd({ ...options, lr: 1 });
     const bytes = writeSafetensors(file.tensors, file.metadata);
