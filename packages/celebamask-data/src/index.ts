@@ -40,18 +40,10 @@ export {
   DEFAULT_OPEN_DATASET_OPTIONS,
   detectLayout,
   openDataset,
-  RESIZE_MODES,
-  readLabels,
-  readSample,
 } from './dataset.js';
-export type {
-  Dataset,
-  DatasetEntry,
-  DatasetLayout,
-  OpenDatasetOptions,
-  ReadSampleOptions,
-  ResizeMode,
-} from './dataset.js';
+export type { Dataset, DatasetLayout, OpenDatasetOptions } from './dataset.js';
+export { RESIZE_MODES, readLabels, readSample } from './read-sample.js';
+export type { DatasetEntry, ReadSampleOptions, ResizeMode } from './read-sample.js';
 export {
   computeMaskStats,
   DEFAULT_COMPUTE_MASK_STATS_OPTIONS,

@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
 import { DatasetError } from './dataset-error.js';
-import type { DatasetEntry, ReadSampleOptions } from './dataset.js';
+import type { DatasetEntry, ReadSampleOptions } from './read-sample.js';
 import {
   loadTrainCropUndistorted,
   resolveTrainPipelineOptions,

@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { DatasetError, type SkippedFile } from './dataset-error.js';
-import { type Dataset, readSample } from './dataset.js';
+import type { Dataset } from './dataset.js';
+import { readSample } from './read-sample.js';
 import type { LoaderJob, LoaderJobResult, LoaderWorkerData } from './loader-worker.js';
 import { compiledWorkerUrl, workerExecArgv } from './worker-url.js';
 import {

@@ -3,7 +3,12 @@ import fsp from 'node:fs/promises';
 import { CELEBAMASK_FLIP_PAIRS } from '@facepar/metrics';
 import sharp from 'sharp';
 import { DatasetError } from './dataset-error.js';
-import { type DatasetEntry, type ReadSampleOptions, readLabels, readSample } from './dataset.js';
+import {
+  type DatasetEntry,
+  type ReadSampleOptions,
+  readLabels,
+  readSample,
+} from './read-sample.js';
 import type { Rng } from './rng.js';
 import { DEFAULT_NORMALIZE_OPTIONS, normalizeImage, resizeCropBilinear } from '@facepar/image';
 import { DEFAULT_RANDOM_CROP_OPTIONS, randomCropBox } from './crop.js';
