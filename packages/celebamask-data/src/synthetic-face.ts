@@ -1,4 +1,5 @@
 import { createRng, mixSeed } from './rng.js';
+import type { SegSample } from './sample.js';
 import type { Canvas } from './synthetic/canvas.js';
 import {
   drawEyePlacement,
@@ -34,14 +35,8 @@ export const DEFAULT_SYNTHETIC_FACE_OPTIONS = { size: 128 } as const;
 export const SYNTHETIC_FACE_MIN_SIZE = 32;
 export const SYNTHETIC_FACE_MAX_SIZE = 4096;
 
-export interface SyntheticFace {
-  /** RGB, HWC, row-major. */
-  image: Uint8Array;
-  /** One class id (official CelebAMask-HQ order) per pixel. */
-  labels: Uint8Array;
-  width: number;
-  height: number;
-}
+/** A face and its labels (one class id per pixel, official CelebAMask-HQ order). */
+export type SyntheticFace = SegSample;
 
 export function resolveSyntheticFaceOptions(
   options: SyntheticFaceOptions,
