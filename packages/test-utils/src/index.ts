@@ -1,2 +1,9 @@
 export { expectNoTensorLeak, countTensors } from './leak.js';
 export { sharedDataDir, sharedFixturesDir, describeWithSharedData } from './shared-data.js';
+export { describeBackboneContract, describeSegmentorContract } from './contracts.js';
+export type {
+  BackboneContractEntry,
+  ContractModel,
+  ContractTensorEntry,
+  SegmentorContractEntry,
+} from './contracts.js';

@@ -4,15 +4,16 @@ import { readNpyFile, writeFileAtomic, writeNpyFile } from '@facepar/core';
 import { decodeImage } from '@facepar/celebamask-data';
 import {
   arrayToNhwc,
-  inferSegmentation,
   listSegmentors,
   modelPredictor,
   nhwcToNchwData,
-  normalizeImage,
   openSegmentor,
   overlayLabels,
+  predictLabels,
+  predictSample,
   wholeInference,
 } from '@facepar/heads';
+import { normalizeImage } from '@facepar/image';
 import { CELEBAMASK_FLIP_PAIRS, CELEBAMASK_PALETTE, encodeLabelPng } from '@facepar/metrics';
 import * as tf from '@tensorflow/tfjs-core';
 import { choiceFlag, intFlag, parseFlags, requireFlag, UsageError } from '../args.js';
@@ -155,7 +156,9 @@ export function createPredictCommand(options: PredictCommandOptions = {}): Comma
       } else {
         const decoded = await decodeImage({ bytes: input });
         image = { rgb: decoded.data, width: decoded.width, height: decoded.height };
-        x = normalizeImage({ ...image, mean: segmentor.spec.mean, std: segmentor.spec.std });
+        const { mean, std } = segmentor.spec;
+        const normalised = normalizeImage({ image: image.rgb, mean, std });
+        x = tf.tensor4d(normalised, [1, image.height, image.width, 3]);
       }
       const [n, h, w] = x.shape;
       const predict = modelPredictor(segmentor.model);
@@ -172,26 +175,25 @@ export function createPredictCommand(options: PredictCommandOptions = {}): Comma
             throw new UsageError(
               `${NAME}: --out/--overlay need a single image, got a batch of ${n}`,
             );
-          const labels = tf.tidy(() =>
-            tf.cast(
-              tf.argMax(
-                inferSegmentation({
-                  predict,
-                  images: x,
-                  mode,
-                  crop: [crop, crop],
-                  stride: [stride, stride],
-                  flip: values.flip ?? false,
-                  // the CelebAMask-HQ left/right pairs only make sense for its 19 classes
-                  flipPairs: segmentor.spec.numClasses === 19 ? CELEBAMASK_FLIP_PAIRS : [],
-                }),
-                -1,
-              ),
-              'int32',
-            ),
-          );
-          const ids = Uint8Array.from(labels.dataSync());
-          labels.dispose();
+          const test =
+            mode === 'slide'
+              ? ({ mode, crop: [crop, crop], stride: [stride, stride] } as const)
+              : ({ mode } as const);
+          const tta = {
+            test: { ...segmentor.spec.test, ...test } as typeof segmentor.spec.test,
+            flip: values.flip ?? false,
+            // the CelebAMask-HQ left/right pairs only make sense for its 19 classes
+            flipPairs: segmentor.spec.numClasses === 19 ? CELEBAMASK_FLIP_PAIRS : [],
+          };
+          let ids: Uint8Array;
+          if (image) {
+            const photo = { image: image.rgb, width: image.width, height: image.height };
+            ids = await predictSample({ segmentor, image: photo, ...tta });
+          } else {
+            const labels = predictLabels({ predict, images: x, ...tta });
+            ids = Uint8Array.from(await labels.data());
+            labels.dispose();
+          }
           if (values.out) {
             await writeFileAtomic(
               values.out,
