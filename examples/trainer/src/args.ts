@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { Shard } from '@facepar/train';
 
 /**
  * A mistake in how the CLI was called (bad flag, missing value). The CLI prints its message as
@@ -8,139 +9,185 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export type FlagSpec =
-  | { type: 'string'; short?: string; default?: string; multiple?: false }
-  | { type: 'string'; short?: string; default?: string[]; multiple: true }
-  | { type: 'boolean'; short?: string; default?: boolean };
+/** One flag as data: how it parses, what `--help` says, and (when mandatory) what to pass. */
+export type Flag = { help: string; arg?: string; required?: string } & (
+  | { kind: 'string'; default?: string }
+  | { kind: 'boolean' }
+  | { kind: 'int'; min?: number; max?: number; default?: number }
+  /** A number in [min, max]; `openMin`/`openMax` exclude the bound. */
+  | {
+      kind: 'number';
+      min: number;
+      max: number;
+      openMin?: boolean;
+      openMax?: boolean;
+      default?: number;
+    }
+  | { kind: 'choice'; choices: readonly string[]; default?: string }
+  /** `i/n`: items whose index % n === i. */
+  | { kind: 'shard' }
+);
 
-export interface ParseFlagsOptions<T extends Record<string, FlagSpec>> {
-  /** The command's name, used in error messages (`facepar train: ...`). */
-  command: string;
-  argv: readonly string[];
-  flags: T;
-  /** Whether bare words are accepted (default false). */
-  allowPositionals?: boolean;
+type Extra<D> = { required?: string; default?: D };
+type None = Record<never, never>;
+/** Flag constructors: one line per flag in a table. */
+export const str = <const E extends Extra<string> = None>(arg: string, help: string, extra?: E) =>
+  ({ kind: 'string', arg, help, ...extra }) as { kind: 'string'; arg: string; help: string } & E;
+export const bool = (help: string) => ({ kind: 'boolean', help }) as const;
+export const int = <const E extends Extra<number> & { min?: number; max?: number } = None>(
+  help: string,
+  extra?: E,
+) => ({ kind: 'int', help, ...extra }) as { kind: 'int'; help: string } & E;
+type NumberFlag = { kind: 'number'; arg: string; min: number; max: number; help: string };
+export const num = <
+  const E extends Extra<number> & { openMin?: boolean; openMax?: boolean } = None,
+>(
+  arg: string,
+  [min, max]: [number, number],
+  help: string,
+  extra?: E,
+) => ({ kind: 'number', arg, min, max, help, ...extra }) as NumberFlag & E;
+type ChoiceFlag<C> = { kind: 'choice'; arg: string; choices: readonly C[]; help: string };
+export const choice = <const C extends string, const E extends Extra<C> = None>(
+  arg: string,
+  choices: readonly C[],
+  help: string,
+  extra?: E,
+) => ({ kind: 'choice', arg, choices, help, ...extra }) as ChoiceFlag<C> & E;
+
+type Given<F, T> = F extends { default: unknown } | { required: string } ? T : T | undefined;
+/** The parsed type of a flag. */
+export type FlagValue<F extends Flag> = F extends { kind: 'boolean' }
+  ? boolean
+  : F extends { kind: 'shard' }
+    ? Shard
+    : F extends { kind: 'int' | 'number' }
+      ? Given<F, number>
+      : F extends { kind: 'choice'; choices: readonly (infer C)[] }
+        ? Given<F, C>
+        : Given<F, string>;
+
+export type FlagValues<T extends Record<string, Flag>> = {
+  -readonly [K in keyof T]: FlagValue<T[K]>;
+};
+
+function fail(command: string, flag: string, what: string, value: string): never {
+  throw new UsageError(`${command}: --${flag} must be ${what}, got '${value}'`);
 }
 
-type FlagValue<S extends FlagSpec> = S extends { type: 'boolean' }
-  ? boolean | undefined
-  : S extends { multiple: true }
-    ? string[] | undefined
-    : string | undefined;
-
-export interface ParsedFlags<T extends Record<string, FlagSpec>> {
-  values: { [K in keyof T]: FlagValue<T[K]> } & { help?: boolean };
-  positionals: string[];
+/** Parses one flag's text by its kind; errors name the flag, what it takes and what was given. */
+export function parseFlagValue(options: {
+  command: string;
+  name: string;
+  flag: Flag;
+  value: string;
+}): unknown {
+  const { command, name, flag: f, value } = options;
+  switch (f.kind) {
+    case 'int': {
+      const { min = 1, max = Number.MAX_SAFE_INTEGER } = f;
+      const n = Number(value);
+      if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+        const range =
+          max === Number.MAX_SAFE_INTEGER
+            ? `an integer >= ${min}`
+            : `an integer in [${min}, ${max}]`;
+        fail(command, name, range, value);
+      }
+      return n;
+    }
+    case 'number': {
+      const n = value.trim() === '' ? Number.NaN : Number(value);
+      const low = f.openMin ? n > f.min : n >= f.min;
+      const high = f.openMax ? n < f.max : n <= f.max;
+      if (!(low && high)) {
+        const range = `${f.openMin ? '(' : '['}${f.min}, ${f.max}${f.openMax ? ')' : ']'}`;
+        fail(command, name, `a number in ${range}`, value);
+      }
+      return n;
+    }
+    case 'choice':
+      if (!f.choices.includes(value)) {
+        throw new UsageError(
+          `${command}: --${name} must be one of ${f.choices.join(', ')}; got '${value}'`,
+        );
+      }
+      return value;
+    case 'shard': {
+      const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+      if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) {
+        fail(command, name, 'i/n with 0 <= i < n (e.g. 0/4)', value);
+      }
+      return { index: Number(m[1]), count: Number(m[2]) } satisfies Shard;
+    }
+    default:
+      return value;
+  }
 }
 
 /**
- * `node:util` `parseArgs` with strict checking and errors that name the bad flag and list the
- * known ones. `--help`/`-h` is always accepted and reported as `values.help`.
+ * `node:util` `parseArgs` over a flag table, strict: unknown flags name the known ones, each
+ * value is parsed by its kind, defaults are filled in and required flags checked. `--help` is
+ * always accepted and reported as `help`.
  */
-export function parseFlags<T extends Record<string, FlagSpec>>(
-  options: ParseFlagsOptions<T>,
-): ParsedFlags<T> {
-  const { command, argv, flags, allowPositionals = false } = options;
-  const specs = { ...flags, help: { type: 'boolean', short: 'h' } } as Record<string, FlagSpec>;
+export function parseFlags<T extends Record<string, Flag>>(options: {
+  command: string;
+  argv: readonly string[];
+  flags: T;
+  allowPositionals?: boolean;
+}): { values: FlagValues<T>; help: boolean; positionals: string[] } {
+  const { command, flags } = options;
+  const specs: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' } };
+  for (const [name, f] of Object.entries(flags)) {
+    specs[name] = { type: f.kind === 'boolean' ? 'boolean' : 'string' };
+  }
+  let parsed: ReturnType<typeof parseArgs>;
   try {
-    const parsed = parseArgs({
-      args: [...argv],
-      options: specs as ParseArgsConfig['options'],
-      allowPositionals,
+    parsed = parseArgs({
+      args: [...options.argv],
+      options: specs,
+      allowPositionals: options.allowPositionals ?? false,
       strict: true,
     });
-    return parsed as unknown as ParsedFlags<T>;
   } catch (error) {
     const known = Object.keys(flags)
-      .map((name) => `--${name}`)
+      .map((n) => `--${n}`)
       .join(', ');
-    const message = error instanceof Error ? error.message : String(error);
-    // node's messages include a long hint about `--`; keep the first sentence.
-    const first = message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '');
+    // node's messages include a long hint about `--`; keep the first sentence
+    const first = String((error as Error).message ?? error)
+      .split('\n')[0]!
+      .replace(/\. To specify a positional.*$/, '');
     throw new UsageError(`${command}: ${first} (known flags: ${known || 'none'})`);
   }
-}
-
-export interface RequireFlagOptions {
-  command: string;
-  flag: string;
-  value: string | undefined;
-  /** What to pass, shown in the error, e.g. `a dataset folder`. */
-  hint: string;
-}
-
-/** Returns the value of a mandatory string flag, or throws a `UsageError` naming it. */
-export function requireFlag(options: RequireFlagOptions): string {
-  const { command, flag, value, hint } = options;
-  if (value === undefined || value === '') {
-    throw new UsageError(`${command}: --${flag} is required (${hint})`);
+  const help = parsed.values.help === true;
+  const values: Record<string, unknown> = {};
+  for (const [name, f] of Object.entries(flags)) {
+    const raw = parsed.values[name];
+    if (f.kind === 'boolean') values[name] = raw === true;
+    else if (typeof raw === 'string' && raw !== '') {
+      values[name] = parseFlagValue({ command, name, flag: f, value: raw });
+    } else if (f.required !== undefined && !help) {
+      throw new UsageError(`${command}: --${name} is required (${f.required})`);
+    } else if (f.kind === 'shard') values[name] = { index: 0, count: 1 };
+    else values[name] = 'default' in f ? f.default : undefined;
   }
-  return value;
+  return { values: values as FlagValues<T>, help, positionals: parsed.positionals };
 }
 
-export interface IntFlagOptions {
-  command: string;
-  flag: string;
-  value: string | undefined;
-  /** Smallest accepted value (default 1). */
-  min?: number;
-  max?: number;
-}
-
-/** Parses an integer flag; `undefined` passes through. Errors name the flag and the range. */
-export function intFlag(options: IntFlagOptions): number | undefined {
-  const { command, flag, value, min = 1, max = Number.MAX_SAFE_INTEGER } = options;
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-    const range =
-      max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`;
-    throw new UsageError(`${command}: --${flag} must be ${range}, got '${value}'`);
-  }
-  return n;
-}
-
-export interface ChoiceFlagOptions<C extends string> {
-  command: string;
-  flag: string;
-  value: string | undefined;
-  allowed: readonly C[];
-}
-
-/** Checks a flag against a fixed list; `undefined` passes through. */
-export function choiceFlag<C extends string>(options: ChoiceFlagOptions<C>): C | undefined {
-  const { command, flag, value, allowed } = options;
-  if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new UsageError(
-      `${command}: --${flag} must be one of ${allowed.join(', ')}; got '${value}'`,
-    );
-  }
-  return value as C;
-}
-
-export interface ShardFlagOptions {
-  command: string;
-  value: string | undefined;
-}
-
-/** A `--shard i/n` value: process the items whose index % count === index. */
-export interface Shard {
-  index: number;
-  count: number;
-}
-
-/** Parses `--shard i/n` (0 <= i < n). `undefined` means the whole set (`0/1`). */
-export function shardFlag(options: ShardFlagOptions): Shard {
-  const { command, value } = options;
-  if (value === undefined) return { index: 0, count: 1 };
-  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
-  const index = m ? Number(m[1]) : Number.NaN;
-  const count = m ? Number(m[2]) : Number.NaN;
-  if (!m || count < 1 || index >= count) {
-    throw new UsageError(
-      `${command}: --shard must be i/n with 0 <= i < n (e.g. 0/4), got '${value}'`,
-    );
-  }
-  return { index, count };
+/** `Usage: ...`, the description, and one line per flag from the table. */
+export function formatUsage(options: {
+  usage: string | readonly string[];
+  description: string;
+  flags: Record<string, Flag>;
+}): string {
+  const lines = [options.usage].flat().map((u, i) => `${i === 0 ? 'Usage:' : '      '} ${u}`);
+  const rows = Object.entries(options.flags).map(([name, f]) => {
+    const arg = f.arg ?? (f.kind === 'boolean' ? '' : f.kind === 'shard' ? 'i/n' : 'N');
+    const def = 'default' in f && f.default !== undefined ? ` (default ${f.default})` : '';
+    const choices = f.kind === 'choice' ? ` (${f.choices.join(' | ')})` : '';
+    return [`--${name}${arg ? ` ${arg}` : ''}`, `${f.help}${choices}${def}`] as const;
+  });
+  const width = Math.max(0, ...rows.map(([a]) => a.length));
+  const table = rows.map(([a, h]) => `  ${a.padEnd(width)}  ${h}`);
+  return [...lines, '', options.description, '', 'Flags:', ...table].join('\n');
 }

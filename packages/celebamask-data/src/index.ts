@@ -47,6 +47,7 @@ export type { DatasetEntry, ReadSampleOptions, ResizeMode } from './read-sample.
 export {
   computeMaskStats,
   DEFAULT_COMPUTE_MASK_STATS_OPTIONS,
+  formatMaskStats,
   resolveComputeMaskStatsOptions,
 } from './mask-stats.js';
 export type { ComputeMaskStatsOptions, MaskStats } from './mask-stats.js';

@@ -227,3 +227,22 @@ export async function computeMaskStats(options: ComputeMaskStatsOptions): Promis
     share: pixelCounts.map((c) => (totalPixels > 0 ? c / totalPixels : 0)),
   };
 }
+
+/** The statistics as a text table: class, pixels, share, presence, then the skipped files. */
+export function formatMaskStats(stats: MaskStats): string[] {
+  const lines = [
+    `${stats.files} masks, ${stats.totalPixels} labelled pixels, ${stats.ignoredPixels} ignored`,
+  ];
+  const w = Math.max(5, ...stats.classNames.map((n) => n.length));
+  const row = (cells: string[]) =>
+    cells.map((c, i) => (i === 1 ? c.padEnd(w) : c.padStart([3, 0, 12, 8, 7][i]!))).join('  ');
+  lines.push(row(['id', 'class', 'pixels', 'share %', 'present']));
+  stats.classNames.forEach((name, c) => {
+    const share = (100 * stats.share[c]!).toFixed(3);
+    lines.push(
+      row([String(c), name, String(stats.pixelCounts[c]), share, String(stats.presence[c])]),
+    );
+  });
+  for (const s of stats.skipped) lines.push(`skipped ${s.file}: ${s.problem}`);
+  return lines;
+}

@@ -108,8 +108,9 @@ export {
   writeSafetensorsFile,
   readNpyFile,
   writeNpyFile,
-  writeFileAtomic,
 } from './io/files.js';
+export { fsyncDir, writeFileAtomic } from './io/atomic-write.js';
+export type { BeforeRenameHook, WriteFileAtomicOptions } from './io/atomic-write.js';
 export { readNpy, writeNpy, NPY_DTYPES } from './io/npy.js';
 export type { NpyArray, NpyArrays, NpyDtype } from './io/npy.js';
 export { DTYPE_SIZES, SAFETENSORS_DTYPES, numElements, toFloat32 } from './io/tensor-entry.js';

@@ -61,6 +61,8 @@ export type {
   MaskFolderProgress,
 } from './evaluate-mask-folders.js';
 export { computePresetMetrics, getMetricPreset, METRIC_PRESETS } from './presets.js';
+export { metricsReport, readConfusionMatrixFiles, scoreMasks } from './metrics-report.js';
+export type { MetricsReport, ScoreMasksOptions } from './metrics-report.js';
 export type {
   MetricPreset,
   MetricPresetName,

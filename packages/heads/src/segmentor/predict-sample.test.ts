@@ -79,6 +79,9 @@ describe('predictSample', () => {
       return tf.argMax(tf.image.resizeBilinear(probs, [34, 50], false, true), -1);
     });
     expect(Array.from(got)).toEqual(Array.from(want.dataSync()));
+    // without the test resize (the old `facepar predict`) the mask differs
+    const asGiven = await predictSample({ segmentor: seg, image: p, test: { mode: 'whole' } });
+    expect(Array.from(asGiven)).not.toEqual(Array.from(got));
     tf.dispose([x, want]);
   });
 
