@@ -9,12 +9,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** One flag as data: how it parses, what `--help` says, and (when mandatory) what to pass. */
+/** One flag as data: how it parses, what `--help` says and, when mandatory, what to pass. */
 export type Flag = { help: string; arg?: string; required?: string } & (
   | { kind: 'string'; default?: string }
   | { kind: 'boolean' }
   | { kind: 'int'; min?: number; max?: number; default?: number }
-  /** A number in [min, max]; `openMin`/`openMax` exclude the bound. */
   | {
       kind: 'number';
       min: number;
@@ -24,36 +23,43 @@ export type Flag = { help: string; arg?: string; required?: string } & (
       default?: number;
     }
   | { kind: 'choice'; choices: readonly string[]; default?: string }
-  /** `i/n`: items whose index % n === i. */
-  | { kind: 'shard' }
+  | { kind: 'shard' } // `i/n`: the items whose index % n === i
 );
 
 type Extra<D> = { required?: string; default?: D };
 type None = Record<never, never>;
-/** Flag constructors: one line per flag in a table. */
+type Bounds = { min?: number; max?: number; openMin?: boolean; openMax?: boolean };
+/** Flag constructors: one line per flag in a table, their types kept for `FlagValue`. */
 export const str = <const E extends Extra<string> = None>(arg: string, help: string, extra?: E) =>
   ({ kind: 'string', arg, help, ...extra }) as { kind: 'string'; arg: string; help: string } & E;
 export const bool = (help: string) => ({ kind: 'boolean', help }) as const;
-export const int = <const E extends Extra<number> & { min?: number; max?: number } = None>(
-  help: string,
-  extra?: E,
-) => ({ kind: 'int', help, ...extra }) as { kind: 'int'; help: string } & E;
-type NumberFlag = { kind: 'number'; arg: string; min: number; max: number; help: string };
-export const num = <
-  const E extends Extra<number> & { openMin?: boolean; openMax?: boolean } = None,
->(
+export const int = <const E extends Extra<number> & Bounds = None>(help: string, extra?: E) =>
+  ({ kind: 'int', help, ...extra }) as { kind: 'int'; help: string } & E;
+export const num = <const E extends Extra<number> & Bounds = None>(
   arg: string,
   [min, max]: [number, number],
   help: string,
   extra?: E,
-) => ({ kind: 'number', arg, min, max, help, ...extra }) as NumberFlag & E;
-type ChoiceFlag<C> = { kind: 'choice'; arg: string; choices: readonly C[]; help: string };
+) =>
+  ({ kind: 'number', arg, min, max, help, ...extra }) as {
+    kind: 'number';
+    arg: string;
+    min: number;
+    max: number;
+    help: string;
+  } & E;
 export const choice = <const C extends string, const E extends Extra<C> = None>(
   arg: string,
   choices: readonly C[],
   help: string,
   extra?: E,
-) => ({ kind: 'choice', arg, choices, help, ...extra }) as ChoiceFlag<C> & E;
+) =>
+  ({ kind: 'choice', arg, choices, help, ...extra }) as {
+    kind: 'choice';
+    arg: string;
+    choices: readonly C[];
+    help: string;
+  } & E;
 
 type Given<F, T> = F extends { default: unknown } | { required: string } ? T : T | undefined;
 /** The parsed type of a flag. */
@@ -66,14 +72,9 @@ export type FlagValue<F extends Flag> = F extends { kind: 'boolean' }
       : F extends { kind: 'choice'; choices: readonly (infer C)[] }
         ? Given<F, C>
         : Given<F, string>;
-
 export type FlagValues<T extends Record<string, Flag>> = {
   -readonly [K in keyof T]: FlagValue<T[K]>;
 };
-
-function fail(command: string, flag: string, what: string, value: string): never {
-  throw new UsageError(`${command}: --${flag} must be ${what}, got '${value}'`);
-}
 
 /** Parses one flag's text by its kind; errors name the flag, what it takes and what was given. */
 export function parseFlagValue(options: {
@@ -83,52 +84,42 @@ export function parseFlagValue(options: {
   value: string;
 }): unknown {
   const { command, name, flag: f, value } = options;
-  switch (f.kind) {
-    case 'int': {
-      const { min = 1, max = Number.MAX_SAFE_INTEGER } = f;
-      const n = Number(value);
-      if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-        const range =
-          max === Number.MAX_SAFE_INTEGER
-            ? `an integer >= ${min}`
-            : `an integer in [${min}, ${max}]`;
-        fail(command, name, range, value);
-      }
-      return n;
+  const fail = (what: string): never => {
+    throw new UsageError(`${command}: --${name} must be ${what}, got '${value}'`);
+  };
+  const n = value.trim() === '' ? Number.NaN : Number(value);
+  if (f.kind === 'int') {
+    const { min = 1, max = Number.MAX_SAFE_INTEGER } = f;
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      fail(
+        max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`,
+      );
     }
-    case 'number': {
-      const n = value.trim() === '' ? Number.NaN : Number(value);
-      const low = f.openMin ? n > f.min : n >= f.min;
-      const high = f.openMax ? n < f.max : n <= f.max;
-      if (!(low && high)) {
-        const range = `${f.openMin ? '(' : '['}${f.min}, ${f.max}${f.openMax ? ')' : ']'}`;
-        fail(command, name, `a number in ${range}`, value);
-      }
-      return n;
-    }
-    case 'choice':
-      if (!f.choices.includes(value)) {
-        throw new UsageError(
-          `${command}: --${name} must be one of ${f.choices.join(', ')}; got '${value}'`,
-        );
-      }
-      return value;
-    case 'shard': {
-      const m = /^(\d+)\/(\d+)$/.exec(value.trim());
-      if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) {
-        fail(command, name, 'i/n with 0 <= i < n (e.g. 0/4)', value);
-      }
-      return { index: Number(m[1]), count: Number(m[2]) } satisfies Shard;
-    }
-    default:
-      return value;
+    return n;
   }
+  if (f.kind === 'number') {
+    if (!((f.openMin ? n > f.min : n >= f.min) && (f.openMax ? n < f.max : n <= f.max))) {
+      fail(`a number in ${f.openMin ? '(' : '['}${f.min}, ${f.max}${f.openMax ? ')' : ']'}`);
+    }
+    return n;
+  }
+  if (f.kind === 'choice' && !f.choices.includes(value)) {
+    throw new UsageError(
+      `${command}: --${name} must be one of ${f.choices.join(', ')}; got '${value}'`,
+    );
+  }
+  if (f.kind === 'shard') {
+    const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+    if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2]))
+      fail('i/n with 0 <= i < n (e.g. 0/4)');
+    return { index: Number(m![1]), count: Number(m![2]) } satisfies Shard;
+  }
+  return value;
 }
 
 /**
- * `node:util` `parseArgs` over a flag table, strict: unknown flags name the known ones, each
- * value is parsed by its kind, defaults are filled in and required flags checked. `--help` is
- * always accepted and reported as `help`.
+ * `node:util` `parseArgs` over a flag table, strict (unknown flags list the known ones); values
+ * parsed by kind, defaults filled, required flags checked unless `--help` (always accepted).
  */
 export function parseFlags<T extends Record<string, Flag>>(options: {
   command: string;
@@ -138,38 +129,37 @@ export function parseFlags<T extends Record<string, Flag>>(options: {
 }): { values: FlagValues<T>; help: boolean; positionals: string[] } {
   const { command, flags } = options;
   const specs: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' } };
-  for (const [name, f] of Object.entries(flags)) {
+  for (const [name, f] of Object.entries(flags))
     specs[name] = { type: f.kind === 'boolean' ? 'boolean' : 'string' };
-  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
+    const args = [...options.argv];
     parsed = parseArgs({
-      args: [...options.argv],
+      args,
       options: specs,
       allowPositionals: options.allowPositionals ?? false,
       strict: true,
     });
   } catch (error) {
-    const known = Object.keys(flags)
-      .map((n) => `--${n}`)
-      .join(', ');
+    const known = Object.keys(flags).map((n) => `--${n}`);
     // node's messages include a long hint about `--`; keep the first sentence
-    const first = String((error as Error).message ?? error)
+    const first = String((error as Error).message)
       .split('\n')[0]!
       .replace(/\. To specify a positional.*$/, '');
-    throw new UsageError(`${command}: ${first} (known flags: ${known || 'none'})`);
+    throw new UsageError(`${command}: ${first} (known flags: ${known.join(', ') || 'none'})`);
   }
   const help = parsed.values.help === true;
   const values: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(flags)) {
     const raw = parsed.values[name];
     if (f.kind === 'boolean') values[name] = raw === true;
-    else if (typeof raw === 'string' && raw !== '') {
+    else if (typeof raw === 'string' && raw !== '')
       values[name] = parseFlagValue({ command, name, flag: f, value: raw });
-    } else if (f.required !== undefined && !help) {
+    else if (f.required !== undefined && !help)
       throw new UsageError(`${command}: --${name} is required (${f.required})`);
-    } else if (f.kind === 'shard') values[name] = { index: 0, count: 1 };
-    else values[name] = 'default' in f ? f.default : undefined;
+    else
+      values[name] =
+        f.kind === 'shard' ? { index: 0, count: 1 } : 'default' in f ? f.default : undefined;
   }
   return { values: values as FlagValues<T>, help, positionals: parsed.positionals };
 }

@@ -6,10 +6,7 @@ import { listTrainConfigs } from './configs/index.js';
 
 const configs = listTrainConfigs();
 
-/**
- * Every flag of every command, declared once; a command picks the ones it takes (`pick`) and
- * may change a help line or default where its meaning differs.
- */
+/** Every flag, declared once; a command picks its own (`pick`), changing a help or default. */
 export const FLAGS = {
   backend: choice('B', ['auto', ...BACKEND_NAMES], 'tfjs backend', { default: 'auto' }),
   config: str('NAME', `training config (${configs.join(' | ')})`, { required: configs.join(', ') }),

@@ -20,6 +20,7 @@ export type { SyntheticDatasetSummary, WriteSyntheticDatasetOptions } from './sy
 export { DatasetError } from './dataset-error.js';
 export type { SkippedFile } from './dataset-error.js';
 export { decodeImage, resizeLabelsNearest } from './image-io.js';
+export { encodeRgbPng } from './rgb-png.js';
 export type { RgbImage } from './image-io.js';
 export {
   CELEBAMASK_PART_NAMES,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CLASS_WEIGHT_SCHEMES,
   classWeightsFromCounts,
+  formatClassWeights,
   parseClassCounts,
   REPORT_CLASS_WEIGHTS,
   REPORT_PIXEL_COUNTS,
@@ -104,5 +105,22 @@ describe('parseClassCounts', () => {
       /b\.json must hold a non-empty array of numbers, or an object with "pixelCounts" or "counts"/,
     );
     expect(() => parseClassCounts({ json: [], source: 'c' })).toThrow(/non-empty/);
+  });
+});
+
+describe('formatClassWeights', () => {
+  it('renders a markdown row per class and the paste line', () => {
+    const lines = formatClassWeights({
+      counts: [3, 1],
+      weights: [1, 2.000049],
+      classNames: ['bg'],
+    });
+    expect(lines).toEqual([
+      '| class | name | pixels | weight |',
+      '|---|---|---|---|',
+      '| 0 | bg | 3 | 1.0000 |',
+      '| 1 | class_1 | 1 | 2.0000 |',
+      'classWeights: [1, 2]',
+    ]);
   });
 });

@@ -190,3 +190,20 @@ export function parseClassCounts(options: { json: unknown; source: string }): nu
   }
   return body as number[];
 }
+
+/**
+ * Class weights as a markdown table (class, name, pixels, weight) and a line to paste into a
+ * config (`classWeights: [...]`, 4 decimals).
+ */
+export function formatClassWeights(options: {
+  counts: readonly number[];
+  weights: readonly number[];
+  classNames?: readonly string[];
+}): string[] {
+  const { counts, weights, classNames } = options;
+  const rows = counts.map(
+    (c, i) => `| ${i} | ${classNames?.[i] ?? `class_${i}`} | ${c} | ${weights[i]!.toFixed(4)} |`,
+  );
+  const paste = `classWeights: [${weights.map((w) => Number(w.toFixed(4))).join(', ')}]`;
+  return ['| class | name | pixels | weight |', '|---|---|---|---|', ...rows, paste];
+}

@@ -61,7 +61,12 @@ export type {
   MaskFolderProgress,
 } from './evaluate-mask-folders.js';
 export { computePresetMetrics, getMetricPreset, METRIC_PRESETS } from './presets.js';
-export { metricsReport, readConfusionMatrixFiles, scoreMasks } from './metrics-report.js';
+export {
+  formatScoreReport,
+  metricsReport,
+  readConfusionMatrixFiles,
+  scoreMasks,
+} from './metrics-report.js';
 export type { MetricsReport, ScoreMasksOptions } from './metrics-report.js';
 export type {
   MetricPreset,

@@ -1,7 +1,7 @@
 import type { AbsentClassPolicy, MetricsResult } from './compute-metrics.js';
 import { computeMetrics } from './compute-metrics.js';
 import { ConfusionMatrix } from './confusion-matrix.js';
-import { metricsRows } from './format-table.js';
+import { formatMetricsTable, metricsRows } from './format-table.js';
 import {
   type EvaluateMaskFoldersOptions,
   evaluateMaskFolders,
@@ -148,4 +148,52 @@ export async function scoreMasks(
     preset: preset?.name ?? null,
   };
   return { ...report, json: { ...source, options: opts, ...report.json }, imagewise, folders };
+}
+
+/**
+ * `scoreMasks`' result as the lines `facepar miou` prints: unpaired files and timing (folders),
+ * the per-class table, dropped labels, the preset headline and the image-wise means.
+ */
+export function formatScoreReport(
+  report: Awaited<ReturnType<typeof scoreMasks>>,
+  options: { format?: 'text' | 'markdown'; preset?: MetricPreset } = {},
+): string[] {
+  const { preset } = options;
+  const pct = (v: number) => (Number.isNaN(v) ? 'nan' : (v * 100).toFixed(2));
+  const lines: string[] = [];
+  if (report.folders) {
+    const { missingPred, missingGt, stems, timing: t } = report.folders;
+    const skipped = [
+      ...missingPred.map((s) => `${s} (no prediction)`),
+      ...missingGt.map((s) => `${s} (no ground truth)`),
+    ];
+    const more = skipped.length > 5 ? ', ...' : '';
+    if (skipped.length > 0) {
+      lines.push(
+        `skipped ${skipped.length} unpaired file(s): ${skipped.slice(0, 5).join(', ')}${more}`,
+      );
+    }
+    const s = (ms: number) => (ms / 1000).toFixed(2);
+    const parts = `read ${s(t.readMs)} s, decode ${s(t.decodeMs)} s, count ${s(t.countMs)} s`;
+    lines.push(`evaluated ${stems.length} pairs in ${s(t.totalMs)} s (${parts})`);
+  }
+  const table = { format: options.format ?? 'text', classNames: preset?.classNames };
+  lines.push(formatMetricsTable(report.metrics, table));
+  const d = report.cm.dropped();
+  if (d.predOutOfRange + d.gtOutOfRange + d.bothOutOfRange > 0) {
+    const counts = `${d.predOutOfRange} predicted, ${d.gtOutOfRange} ground truth, ${d.bothOutOfRange} both`;
+    lines.push(`out-of-range labels (dropped like mmseg): ${counts}; --strict makes this an error`);
+  }
+  const p = report.preset;
+  if (preset && p) {
+    const fg = `${p.foreground.includedClasses.length} foreground classes`;
+    const all = `${report.cm.numClasses} classes`;
+    lines.push(`${preset.name}: mean F1 (${fg}) ${pct(p.meanF1)}, mIoU (${all}) ${pct(p.mIoU)}`);
+  }
+  const w = report.imagewise;
+  if (w) {
+    const scores = `IoU ${pct(w.iou)}, Dice/F1 ${pct(w.dice)}, Acc ${pct(w.acc)}, Precision ${pct(w.precision)}`;
+    lines.push(`${w.reduction}: ${scores} over ${w.perImage.iou.length} images`);
+  }
+  return lines;
 }

@@ -63,7 +63,7 @@ export {
   writeRunReport,
 } from './evaluate/run-report.js';
 export { evaluateCheckpoint } from './evaluate/evaluate-checkpoint.js';
-export { openSegmentorWeights, predictFile } from './evaluate/predict-file.js';
+export { openSegmentorWeights, predictFile, writePredictions } from './evaluate/predict-file.js';
 export type { PredictFileResult } from './evaluate/predict-file.js';
 export {
   dataSourceFor,
@@ -74,5 +74,10 @@ export {
   readLabelledSamples,
 } from './data/train-data.js';
 export type { Shard, SplitDataset, TrainData } from './data/train-data.js';
-export { createBatches, probeIterationSeconds, trainSegmentor } from './train-segmentor.js';
+export {
+  createBatches,
+  fitIterationsToBudget,
+  probeIterationSeconds,
+  trainSegmentor,
+} from './train-segmentor.js';
 export type { TrainSegmentorOptions, TrainSegmentorResult } from './train-segmentor.js';

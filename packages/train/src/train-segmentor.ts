@@ -215,3 +215,23 @@ export async function probeIterationSeconds(options: {
     times.length >= 2 ? (times.at(-1)! - times[0]!) / (times.length - 1) : performance.now() - t0;
   return measured / 1000;
 }
+
+/**
+ * The iteration count that fits a time budget: `probeIterationSeconds` on the current backend,
+ * `minutes` divided by it, clamped to `[minIters, config.schedule.maxIters]`.
+ */
+export async function fitIterationsToBudget(options: {
+  config: TrainConfig;
+  train: SplitDataset;
+  minutes: number;
+  minIters: number;
+  workers?: number;
+}): Promise<{ iters: number; secondsPerIteration: number }> {
+  const { config, minutes, minIters } = options;
+  const secondsPerIteration = await probeIterationSeconds(options);
+  const fit = Math.floor((minutes * 60) / secondsPerIteration);
+  return {
+    iters: Math.max(minIters, Math.min(config.schedule.maxIters, fit)),
+    secondsPerIteration,
+  };
+}

@@ -5,7 +5,7 @@ import { getTrainConfig } from '../configs/index.js';
 import { FLAGS, pick } from '../flags.js';
 import { formatDuration } from '../render/progress.js';
 import * as shared from './shared.js';
-import { type Command, type CommandIo, defineCommand } from './types.js';
+import { type Command, command } from './types.js';
 
 const NAME = 'demo';
 
@@ -33,85 +33,84 @@ const FLAG_TABLE = {
   ...pick(FLAGS, ['resume']),
 };
 
-export function createDemoCommand(io: CommandIo = {}): Command {
-  const out = io.out ?? shared.writeLine;
-  return defineCommand({
-    name: NAME,
-    summary: 'synthesise faces, train the small preset, evaluate and write a run folder',
-    usage: 'facepar demo [flags]',
-    description: `The README's main job: writes synthetic ${D.size}-px faces to <work-dir>/data, trains the 'demo'
+export const createDemoCommand = command(FLAG_TABLE, ({ out, ...io }) => ({
+  name: NAME,
+  summary: 'synthesise faces, train the small preset, evaluate and write a run folder',
+  usage: 'facepar demo [flags]',
+  description: `The README's main job: writes synthetic ${D.size}-px faces to <work-dir>/data, trains the 'demo'
 config within a time budget, evaluates, and writes the run folder (log.jsonl, curves,
 checkpoints/, metrics.*, predictions/). About 6-9 minutes on a 2-core CPU (wasm).`,
-    flags: FLAG_TABLE,
-    out,
-    async run({ values }) {
-      const t0 = performance.now();
-      const { resume } = values;
-      const workDir = shared.runFolder({
-        command: NAME,
-        name: 'demo',
-        workDir: values['work-dir'],
-        resume,
-      });
-      await shared.setupBackend({ backend: values.backend, out });
-      const dir = join(workDir, 'data');
-      const base = getTrainConfig('demo');
-      const sizes = { train: values.train, val: values.val, size: D.size, seed: base.seed };
-      const source = await train.ensureSyntheticDataset({ dir, ...sizes });
-      const data = await train.openTrainData(source);
-      const secs = ((performance.now() - t0) / 1000).toFixed(1);
-      out(
-        `synthetic dataset: ${data.train.entries.length} training + ${data.val.length} validation faces at ${D.size} px in ${dir} (${secs} s)`,
-      );
-      let config: train.TrainConfig;
-      if (resume)
-        config = train.loadCheckpoint<train.TrainState>({ path: workDir }).state
-          .config as train.TrainConfig;
-      else {
-        let iters = values.iters;
-        if (iters === undefined) {
-          const probe = { config: base, train: data.train, workers: io.workers ?? 1 };
-          const seconds = await train.probeIterationSeconds(probe);
-          const fit = Math.floor((values.minutes * 60) / seconds);
-          iters = Math.max(D.minIters, Math.min(base.schedule.maxIters, fit));
-          out(
-            `probe: ${seconds.toFixed(2)} s/iteration -> ${iters} iterations fit the ${values.minutes}-minute budget`,
-          );
-        }
-        const evalEvery = Math.max(1, Math.ceil(iters / 5));
-        config = train.applyConfigOverrides({ config: base, overrides: { iters, evalEvery } });
-        config.data.source = source;
+  async run({ values }) {
+    const t0 = performance.now();
+    const { resume } = values;
+    const workDir = shared.runFolder({
+      command: NAME,
+      name: 'demo',
+      workDir: values['work-dir'],
+      resume,
+    });
+    await shared.setupBackend({ backend: values.backend, out });
+    const dir = join(workDir, 'data');
+    const base = getTrainConfig('demo');
+    const sizes = { train: values.train, val: values.val, size: D.size, seed: base.seed };
+    const source = await train.ensureSyntheticDataset({ dir, ...sizes });
+    const data = await train.openTrainData(source);
+    const secs = ((performance.now() - t0) / 1000).toFixed(1);
+    out(
+      `synthetic dataset: ${data.train.entries.length} training + ${data.val.length} validation faces at ${D.size} px in ${dir} (${secs} s)`,
+    );
+    let config: train.TrainConfig;
+    if (resume)
+      config = train.loadCheckpoint<{ config: train.TrainConfig }>({ path: workDir }).state.config;
+    else {
+      let iters = values.iters;
+      if (iters === undefined) {
+        const budget = {
+          config: base,
+          train: data.train,
+          minutes: values.minutes,
+          minIters: D.minIters,
+        };
+        const fit = await train.fitIterationsToBudget({ ...budget, workers: io.workers ?? 1 });
+        iters = fit.iters;
+        const perIter = fit.secondsPerIteration.toFixed(2);
+        out(
+          `probe: ${perIter} s/iteration -> ${iters} iterations fit the ${values.minutes}-minute budget`,
+        );
       }
-      const { maxIters } = config.schedule;
-      out(
-        `training '${config.name}' (${config.model.name}): ${maxIters} iterations, batch ${config.data.batchSize}; run folder ${workDir}`,
-      );
-      const predictions = join(workDir, 'predictions');
-      return shared.trainAndReport({
-        ...{ config, workDir, data, resume, io: { ...io, out } },
-        title: 'facepar demo (synthetic faces)',
-        resumeWith: `facepar demo --work-dir ${workDir} --resume`,
-        onFinalPrediction: ({ sample, pred, index }) =>
-          index < D.predictions
-            ? train.writePredictionPngs({ dir: predictions, sample, pred })
-            : undefined,
-        finish: (run) => {
-          const { numClasses } = run.segmentor.spec;
-          const baseline = train.majorityBaselineMIoU({ samples: data.val, numClasses });
-          const seconds = (performance.now() - t0) / 1000;
-          const pct = (v: number) => (v * 100).toFixed(2);
-          const report = run.report!;
-          return {
-            extra: { iter: run.iter, seconds, majorityBaselineMIoU: baseline, ...sizes },
-            lines: [
-              `demo: mIoU ${pct(report.mIoU)} (majority-class baseline ${pct(baseline)}), face mean-F1 ${pct(report.meanF1)}, ${run.iter} iterations, ${formatDuration(seconds)} total`,
-              `run folder: ${workDir} (log.jsonl, curves.png, metrics.txt, predictions/, checkpoints/)`,
-            ],
-          };
-        },
-      });
-    },
-  });
-}
+      const evalEvery = Math.max(1, Math.ceil(iters / 5));
+      config = train.applyConfigOverrides({ config: base, overrides: { iters, evalEvery } });
+      config.data.source = source;
+    }
+    const { maxIters } = config.schedule;
+    out(
+      `training '${config.name}' (${config.model.name}): ${maxIters} iterations, batch ${config.data.batchSize}; run folder ${workDir}`,
+    );
+    const predictions = join(workDir, 'predictions');
+    return shared.trainAndReport({
+      ...{ config, workDir, data, resume, io: { ...io, out } },
+      title: 'facepar demo (synthetic faces)',
+      resumeWith: `facepar demo --work-dir ${workDir} --resume`,
+      onFinalPrediction: ({ sample, pred, index }) =>
+        index < D.predictions
+          ? train.writePredictionPngs({ dir: predictions, sample, pred })
+          : undefined,
+      finish: (run) => {
+        const { numClasses } = run.segmentor.spec;
+        const baseline = train.majorityBaselineMIoU({ samples: data.val, numClasses });
+        const seconds = (performance.now() - t0) / 1000;
+        const pct = (v: number) => (v * 100).toFixed(2);
+        const report = run.report!;
+        return {
+          extra: { iter: run.iter, seconds, majorityBaselineMIoU: baseline, ...sizes },
+          lines: [
+            `demo: mIoU ${pct(report.mIoU)} (majority-class baseline ${pct(baseline)}), face mean-F1 ${pct(report.meanF1)}, ${run.iter} iterations, ${formatDuration(seconds)} total`,
+            `run folder: ${workDir} (log.jsonl, curves.png, metrics.txt, predictions/, checkpoints/)`,
+          ],
+        };
+      },
+    });
+  },
+}));
 
 export const demoCommand: Command = createDemoCommand();

@@ -3,11 +3,9 @@ import * as metrics from '@facepar/metrics';
 import { bool, choice, str, UsageError } from '../args.js';
 import { FLAGS } from '../flags.js';
 import { Progress } from '../render/progress.js';
-import { writeLine } from './shared.js';
-import { type Command, type CommandIo, defineCommand } from './types.js';
+import { type Command, command } from './types.js';
 
 const NAME = 'miou';
-const pct = (v: number) => (Number.isNaN(v) ? 'nan' : (v * 100).toFixed(2));
 const FLAG_TABLE = {
   pred: str('DIR', 'folder of predicted masks'),
   gt: str('DIR', 'folder of ground-truth masks'),
@@ -16,7 +14,11 @@ const FLAG_TABLE = {
     help: "number of classes (default 19, or the preset's)",
   },
   'ignore-index': str('N', "ground-truth value to skip (default 255; 'none' skips nothing)"),
-  preset: str('NAME', 'dataset convention: celebamask (class names; mean F1 over 18 classes)'),
+  preset: choice(
+    'NAME',
+    Object.keys(metrics.METRIC_PRESETS),
+    'dataset convention (names, face F1)',
+  ),
   'absent-class': choice('P', metrics.ABSENT_CLASS_POLICIES, 'zero-denominator policy', {
     default: 'mmseg',
   }),
@@ -28,114 +30,66 @@ const FLAG_TABLE = {
   merge: bool('combine the positional saved --json files (or bare matrices) exactly'),
 };
 
-export function createMiouCommand(
-  io: CommandIo & { progressStream?: CommandIo['stream'] } = {},
-): Command {
-  const out = io.out ?? writeLine;
-  return defineCommand({
-    name: NAME,
-    summary: 'score predicted mask PNGs against ground truth (mIoU, F1, per-class table)',
-    usage: [
-      'facepar miou --pred DIR --gt DIR [flags]',
-      'facepar miou --merge A.json B.json ... [flags]',
-    ],
-    description: `Scores predicted label-map PNGs against ground-truth PNGs paired by file stem (palette, grey,
+export const createMiouCommand = command(FLAG_TABLE, ({ out, stream }) => ({
+  name: NAME,
+  summary: 'score predicted mask PNGs against ground truth (mIoU, F1, per-class table)',
+  usage: [
+    'facepar miou --pred DIR --gt DIR [flags]',
+    'facepar miou --merge A.json B.json ... [flags]',
+  ],
+  description: `Scores predicted label-map PNGs against ground-truth PNGs paired by file stem (palette, grey,
 16-bit, or RGB colour-coded through the palette) with mmseg IoUMetric semantics.`,
-    flags: FLAG_TABLE,
-    positionals: true,
-    out,
-    async run({ values, positionals }) {
-      const fail = (message: string): never => {
-        throw new UsageError(`${NAME}: ${message}`);
-      };
-      let preset: metrics.MetricPreset | undefined;
-      try {
-        preset = values.preset === undefined ? undefined : metrics.getMetricPreset(values.preset);
-      } catch (err) {
-        fail(`--preset: ${(err as Error).message}`);
-      }
-      const numClasses = values['num-classes'] ?? preset?.numClasses ?? 19;
-      if (preset && numClasses !== preset.numClasses) {
-        fail(`--preset ${preset.name} needs --num-classes ${preset.numClasses}, got ${numClasses}`);
-      }
-      const ig = values['ignore-index'];
-      const ignoreIndex = ig === 'none' ? null : ig === undefined ? undefined : Number(ig);
-      if (typeof ignoreIndex === 'number' && !Number.isSafeInteger(ignoreIndex)) {
-        fail(`--ignore-index must be an integer or 'none', got '${ig}'`);
-      }
-      const { imagewise, merge, pred: predDir, gt: gtDir } = values;
-      if (merge) {
-        if (positionals.length === 0) fail('--merge needs one or more saved JSON files');
-        if (predDir || gtDir) fail('--merge combines saved files; do not pass --pred/--gt with it');
-        if (imagewise)
-          fail('--imagewise needs --pred/--gt (saved matrices hold no per-image data)');
-      } else if (positionals.length > 0) {
-        fail(`unexpected argument '${positionals[0]}' (did you mean --merge?)`);
-      } else if (!predDir || !gtDir) {
-        fail('--pred and --gt are required (folders of predicted and ground-truth PNGs)');
-      }
-      let progress: Progress | undefined;
-      const r = await metrics
-        .scoreMasks({
-          ...{ predDir, gtDir, merge: merge ? positionals : undefined, numClasses, ignoreIndex },
-          ...{ preset, imagewise, absentClass: values['absent-class'], strict: values.strict },
-          skipMissing: values['skip-missing'],
-          onProgress: ({ done, total }) => {
-            progress ??= new Progress({ total, stream: io.progressStream });
-            progress.update({ done });
-          },
-        })
-        .catch((err: Error) => {
-          throw merge ? new Error(`${NAME} --merge: ${err.message}`) : err;
-        });
-      progress?.finish();
-      const saved = r.cm.numClasses;
-      if (merge && values['num-classes'] !== undefined && saved !== numClasses) {
-        fail(`the saved matrices have ${saved} classes, --num-classes says ${numClasses}`);
-      }
-      if (r.folders) {
-        const { missingPred, missingGt, stems, timing: t } = r.folders;
-        const skipped = [
-          ...missingPred.map((s) => `${s} (no prediction)`),
-          ...missingGt.map((s) => `${s} (no ground truth)`),
-        ];
-        const more = skipped.length > 5 ? ', ...' : '';
-        if (skipped.length > 0) {
-          out(
-            `skipped ${skipped.length} unpaired file(s): ${skipped.slice(0, 5).join(', ')}${more}`,
-          );
-        }
-        const s = (ms: number) => (ms / 1000).toFixed(2);
-        const times = `read ${s(t.readMs)} s, decode ${s(t.decodeMs)} s, count ${s(t.countMs)} s`;
-        out(`evaluated ${stems.length} pairs in ${s(t.totalMs)} s (${times})`);
-      }
-      const classNames = preset?.classNames;
-      out(metrics.formatMetricsTable(r.metrics, { format: values.format, classNames }));
-      const d = r.cm.dropped();
-      if (d.predOutOfRange + d.gtOutOfRange + d.bothOutOfRange > 0) {
-        out(
-          `out-of-range labels (dropped like mmseg): ${d.predOutOfRange} predicted, ${d.gtOutOfRange} ground truth, ${d.bothOutOfRange} both; --strict makes this an error`,
-        );
-      }
-      const p = r.preset;
-      if (preset && p) {
-        const fg = `${p.foreground.includedClasses.length} foreground classes`;
-        out(
-          `${preset.name}: mean F1 (${fg}) ${pct(p.meanF1)}, mIoU (${numClasses} classes) ${pct(p.mIoU)}`,
-        );
-      }
-      const w = r.imagewise;
-      if (w) {
-        const scores = `IoU ${pct(w.iou)}, Dice/F1 ${pct(w.dice)}, Acc ${pct(w.acc)}, Precision ${pct(w.precision)}`;
-        out(`${w.reduction}: ${scores} over ${w.perImage.iou.length} images`);
-      }
-      if (values.json !== undefined) {
-        await writeFileAtomic({ path: values.json, data: `${JSON.stringify(r.json, null, 2)}\n` });
-        out(`wrote ${values.json}`);
-      }
-      return 0;
-    },
-  });
-}
+  positionals: true,
+  async run({ values, positionals }) {
+    const fail = (message: string): never => {
+      throw new UsageError(`${NAME}: ${message}`);
+    };
+    const preset = values.preset === undefined ? undefined : metrics.getMetricPreset(values.preset);
+    const numClasses = values['num-classes'] ?? preset?.numClasses ?? 19;
+    if (preset && numClasses !== preset.numClasses) {
+      fail(`--preset ${preset.name} needs --num-classes ${preset.numClasses}, got ${numClasses}`);
+    }
+    const ig = values['ignore-index'];
+    const ignoreIndex = ig === 'none' ? null : ig === undefined ? undefined : Number(ig);
+    if (typeof ignoreIndex === 'number' && !Number.isSafeInteger(ignoreIndex)) {
+      fail(`--ignore-index must be an integer or 'none', got '${ig}'`);
+    }
+    const { imagewise, merge, pred: predDir, gt: gtDir } = values;
+    if (merge) {
+      if (positionals.length === 0) fail('--merge needs one or more saved JSON files');
+      if (predDir || gtDir) fail('--merge combines saved files; do not pass --pred/--gt with it');
+      if (imagewise) fail('--imagewise needs --pred/--gt (saved matrices hold no per-image data)');
+    } else if (positionals.length > 0) {
+      fail(`unexpected argument '${positionals[0]}' (did you mean --merge?)`);
+    } else if (!predDir || !gtDir) {
+      fail('--pred and --gt are required (folders of predicted and ground-truth PNGs)');
+    }
+    let progress: Progress | undefined;
+    const r = await metrics
+      .scoreMasks({
+        ...{ predDir, gtDir, merge: merge ? positionals : undefined, numClasses, ignoreIndex },
+        ...{ preset, imagewise, absentClass: values['absent-class'], strict: values.strict },
+        skipMissing: values['skip-missing'],
+        onProgress: ({ done, total }) => {
+          progress ??= new Progress({ total, stream });
+          progress.update({ done });
+        },
+      })
+      .catch((err: Error) => {
+        throw merge ? new Error(`${NAME} --merge: ${err.message}`) : err;
+      });
+    progress?.finish();
+    const saved = r.cm.numClasses;
+    if (merge && values['num-classes'] !== undefined && saved !== numClasses) {
+      fail(`the saved matrices have ${saved} classes, --num-classes says ${numClasses}`);
+    }
+    for (const line of metrics.formatScoreReport(r, { format: values.format, preset })) out(line);
+    if (values.json !== undefined) {
+      await writeFileAtomic({ path: values.json, data: `${JSON.stringify(r.json, null, 2)}\n` });
+      out(`wrote ${values.json}`);
+    }
+    return 0;
+  },
+}));
 
 export const miouCommand: Command = createMiouCommand();

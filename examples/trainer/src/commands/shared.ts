@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@facepar/core';
+import { fileURLToPath } from 'node:url';
+import { type BackendChoice, initBackend, writeFileAtomic } from '@facepar/core';
 import { UsageError } from '../args.js';
 import {
   formatLogRecord,
@@ -12,17 +13,10 @@ import {
   trainSegmentor,
   writeRunReport,
 } from '@facepar/train';
-import type { BackendChoice } from '@facepar/core';
-import { initTrainerBackend } from '../backend.js';
 import { renderCurves } from '../render/curves.js';
 import { JsonlLogger, truncateOnResume } from '../render/jsonl-log.js';
 import { progressHook } from '../render/progress.js';
 import type { CommandIo } from './types.js';
-
-/** A command's default output: one line to stdout. */
-export function writeLine(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
 
 /** `runs/<name>-<UTC timestamp>` (e.g. `runs/demo-20261130-031500`). */
 export function defaultWorkDir(options: { name: string; now?: Date }): string {
@@ -31,21 +25,21 @@ export function defaultWorkDir(options: { name: string; now?: Date }): string {
   return join('runs', `${options.name}-${stamp}`);
 }
 
-/** Initialises the `--backend` choice and prints what was chosen and why. */
+/** Where `pnpm --filter @facepar/trainer add` puts tfjs-node-gpu (found from any cwd). */
+const TRAINER_DIR = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Initialises `--backend` (GPU packages resolved from the trainer's folder) and prints it. */
 export async function setupBackend(options: {
   backend: BackendChoice;
   out: (line: string) => void;
 }): Promise<string> {
-  const report = await initTrainerBackend({ backend: options.backend });
+  const report = await initBackend({ backend: options.backend, resolveFrom: TRAINER_DIR });
   const chosen = report.candidates.find((c) => c.name === report.chosen);
   options.out(`backend: ${report.chosen}${chosen ? ` (${chosen.reason})` : ''}`);
   return report.chosen;
 }
 
-/**
- * Runs `fn` with an AbortSignal wired to Ctrl-C: the first SIGINT asks the loop to checkpoint
- * and stop; a second one exits at once (checkpoint writes are atomic, so nothing is torn).
- */
+/** Runs `fn` with Ctrl-C as its signal (checkpoint and stop); a second Ctrl-C exits at once. */
 export async function withInterrupt<T>(options: {
   out: (line: string) => void;
   fn: (signal: AbortSignal) => Promise<T>;
@@ -67,10 +61,7 @@ export async function withInterrupt<T>(options: {
   }
 }
 
-/**
- * The run folder of a training command: `--work-dir`, or a fresh `runs/<name>-<timestamp>`;
- * `--resume` needs a folder holding a run, a new run one that does not.
- */
+/** `--work-dir` or a fresh `runs/<name>-<time>`: `--resume` needs a run there, a new run none. */
 export function runFolder(options: {
   command: string;
   name: string;
@@ -98,17 +89,14 @@ export function runFolder(options: {
 }
 
 /** Throws a clear error when a folder or file does not exist. */
-export function requirePath(options: {
+export function requirePath(o: {
   command: string;
   flag: string;
   path: string;
   hint: string;
 }): void {
-  if (!existsSync(options.path)) {
-    throw new Error(
-      `${options.command}: --${options.flag} '${options.path}' does not exist (${options.hint})`,
-    );
-  }
+  if (existsSync(o.path)) return;
+  throw new Error(`${o.command}: --${o.flag} '${o.path}' does not exist (${o.hint})`);
 }
 
 /**

@@ -5,7 +5,7 @@ import { writeSyntheticDataset } from '@facepar/celebamask-data';
 import { ConfusionMatrix, decodeLabelPng } from '@facepar/metrics';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readJsonl } from '../render/jsonl-log.js';
-import { initTrainerBackend } from '../backend.js';
+import { initBackend } from '@facepar/core';
 import { createEvalCommand } from './eval.js';
 import { createPredictCommand } from './predict.js';
 import { createTrainCommand } from './train.js';
@@ -18,7 +18,7 @@ function capture() {
 }
 
 beforeAll(async () => {
-  await initTrainerBackend({ backend: 'wasm' });
+  await initBackend({ backend: 'wasm' });
 });
 
 describe('facepar train', () => {

@@ -4,28 +4,22 @@ import type { TrainConfig } from '@facepar/train';
 // The named training setups as typed data (`facepar train --config <name>`). Each model's spec
 // supplies the crop (unless `model.cropSize` overrides it), mean/std and head loss weights.
 
-/**
- * The report's setup (mmseg `deeplabv3plus_r50-d8_4xb2-40k` on CelebAMask-HQ): weighted CE with
- * the report's class weights (decode ×1.0, aux ×0.4 from the spec, mmseg reduction), SGD lr
- * 0.01 momentum 0.9 weight decay 5e-4 on all parameters, poly LR (power 0.9) to 1e-4 over 40k
- * iterations, 512 crops (the spec's) with the mmseg pipeline, mIoU every 4k iterations.
- */
+/** mmseg's face-parsing pipeline steps every config shares: RandomCrop(cat_max_ratio), flip. */
+const FACE = { catMaxRatio: 0.75, flipProb: 0.5, ignoreIndex: 255 } as const;
+const SGD = { momentum: 0.9, weightDecay: 5e-4 } as const;
+const LOSS = { classWeights: REPORT_CLASS_WEIGHTS, reduction: 'mmseg' } as const;
+
+/** mmseg `deeplabv3plus_r50-d8_4xb2-40k` on CelebAMask-HQ with the report's class weights. */
 export const REPORT_CONFIG: TrainConfig = {
   name: 'report',
   description: "The report's DeepLabV3+ R50-D8 setup: 40k iterations at 512x512 (GPU scale)",
   model: { name: 'deeplabv3plus_r50-d8' },
   data: {
     batchSize: 8, // mmseg 4xb2: 4 GPUs x 2 images
-    pipeline: {
-      resize: { scale: [2048, 512], ratioRange: [0.5, 2.0] },
-      catMaxRatio: 0.75,
-      flipProb: 0.5,
-      photoMetric: {},
-      ignoreIndex: 255,
-    },
+    pipeline: { ...FACE, resize: { scale: [2048, 512], ratioRange: [0.5, 2.0] }, photoMetric: {} },
   },
-  loss: { classWeights: REPORT_CLASS_WEIGHTS, reduction: 'mmseg' },
-  optimizer: { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 },
+  loss: LOSS,
+  optimizer: { ...SGD, lr: 0.01 },
   schedule: { maxIters: 40_000, power: 0.9, minLr: 1e-4 },
   logEvery: 50,
   checkpointEvery: 4_000,
@@ -33,10 +27,7 @@ export const REPORT_CONFIG: TrainConfig = {
   seed: 0,
 };
 
-/**
- * `facepar demo`: the thin CPU preset on 128-px synthetic faces (its spec's 96 crop), minutes
- * on a 2-core CPU. `maxIters` is the ceiling; the demo command fits the count to its budget.
- */
+/** `facepar demo` on 128-px synthetic faces; `maxIters` caps the count fitted to the budget. */
 export const DEMO_CONFIG: TrainConfig = {
   name: 'demo',
   description:
@@ -45,15 +36,13 @@ export const DEMO_CONFIG: TrainConfig = {
   data: {
     batchSize: 4,
     pipeline: {
+      ...FACE,
       resize: { scale: [512, 128], ratioRange: [0.75, 1.25] },
-      catMaxRatio: 0.75,
-      flipProb: 0.5,
       photoMetric: null,
-      ignoreIndex: 255,
     },
   },
-  loss: { classWeights: REPORT_CLASS_WEIGHTS, reduction: 'mmseg' },
-  optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 },
+  loss: LOSS,
+  optimizer: { ...SGD, lr: 0.05 },
   schedule: { maxIters: 1_000, power: 0.9, minLr: 1e-4 },
   logEvery: 10,
   checkpointEvery: 200,
@@ -61,11 +50,7 @@ export const DEMO_CONFIG: TrainConfig = {
   seed: 0,
 };
 
-/**
- * The real-data CPU preset: the thin DeepLabV3+ on the 900 CelebAMask-HQ pairs of
- * `../shared/data/celebamask-mini`, images at 192 px (short side), 160 crops; about an hour
- * on a 2-core CPU with wasm.
- */
+/** The real-data CPU preset: the 900 pairs of `celebamask-mini` at 192 px, 160 crops (~1 h). */
 export const CELEBAMASK_MINI_CPU_CONFIG: TrainConfig = {
   name: 'celebamask-mini-cpu',
   description:
@@ -73,16 +58,10 @@ export const CELEBAMASK_MINI_CPU_CONFIG: TrainConfig = {
   model: { name: 'deeplabv3plus_r18-d16-thin', cropSize: [160, 160] },
   data: {
     batchSize: 8,
-    pipeline: {
-      resize: { scale: [768, 192], ratioRange: [0.75, 1.5] },
-      catMaxRatio: 0.75,
-      flipProb: 0.5,
-      photoMetric: {},
-      ignoreIndex: 255,
-    },
+    pipeline: { ...FACE, resize: { scale: [768, 192], ratioRange: [0.75, 1.5] }, photoMetric: {} },
   },
-  loss: { classWeights: REPORT_CLASS_WEIGHTS, reduction: 'mmseg' },
-  optimizer: { lr: 0.02, momentum: 0.9, weightDecay: 5e-4 },
+  loss: LOSS,
+  optimizer: { ...SGD, lr: 0.02 },
   schedule: { maxIters: 1_000, power: 0.9, minLr: 1e-4 },
   logEvery: 20,
   checkpointEvery: 250,

@@ -14,15 +14,9 @@ export function curveFontFiles(): string[] {
   ];
 }
 
-export interface CurvesSpecOptions {
-  records: readonly LogRecord[];
-  title?: string;
-}
+type CurvesSpecOptions = { records: readonly LogRecord[]; title?: string };
 
-/**
- * A vega-lite spec with the loss curve (total, decode, aux vs iteration; the report's
- * Figure 1) beside the validation mIoU curve (Figure 2).
- */
+/** A vega-lite spec: loss (total, decode, aux) vs iteration beside the validation mIoU. */
 export function curvesSpec(options: CurvesSpecOptions): vl.TopLevelSpec {
   const { records, title = 'Training curves' } = options;
   const loss: { iter: number; series: string; value: number }[] = [];
@@ -36,19 +30,18 @@ export function curvesSpec(options: CurvesSpecOptions): vl.TopLevelSpec {
       miou.push({ iter: r.iter, mIoU: r.mIoU * 100 });
     }
   }
+  const x = { field: 'iter', type: 'quantitative', title: 'Iteration' } as const;
+  const panel = { width: 360, height: 240 };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
     background: 'white',
     hconcat: [
       {
-        title: 'Training loss',
-        width: 360,
-        height: 240,
-        data: { values: loss },
+        ...{ ...panel, title: 'Training loss', data: { values: loss } },
         mark: { type: 'line', strokeWidth: 1.5 },
         encoding: {
-          x: { field: 'iter', type: 'quantitative', title: 'Iteration' },
+          x,
           y: { field: 'value', type: 'quantitative', title: 'Loss' },
           color: {
             field: 'series',
@@ -59,13 +52,10 @@ export function curvesSpec(options: CurvesSpecOptions): vl.TopLevelSpec {
         },
       },
       {
-        title: 'Validation mIoU',
-        width: 360,
-        height: 240,
-        data: { values: miou },
+        ...{ ...panel, title: 'Validation mIoU', data: { values: miou } },
         mark: { type: 'line', point: true },
         encoding: {
-          x: { field: 'iter', type: 'quantitative', title: 'Iteration' },
+          x,
           y: {
             field: 'mIoU',
             type: 'quantitative',
@@ -78,31 +68,19 @@ export function curvesSpec(options: CurvesSpecOptions): vl.TopLevelSpec {
   };
 }
 
-export interface RenderCurvesOptions extends CurvesSpecOptions {
-  /** PNG scale factor (default 2 for crisp text). */
-  scale?: number;
-}
-
 /** Renders the curves in Node (no browser): vega-lite → vega → SVG → resvg PNG. */
 export async function renderCurves(
-  options: RenderCurvesOptions,
+  options: CurvesSpecOptions & { /** PNG scale (default 2: crisp text). */ scale?: number },
 ): Promise<{ svg: string; png: Uint8Array }> {
   const { scale = 2 } = options;
   const spec = vl.compile(curvesSpec(options)).spec;
   const view = new vega.View(vega.parse(spec), { renderer: 'none' });
   try {
     const svg = await view.toSVG();
-    const resvg = new Resvg(svg, {
-      background: 'white',
-      fitTo: { mode: 'zoom', value: scale },
-      font: {
-        loadSystemFonts: false,
-        fontFiles: curveFontFiles(),
-        defaultFontFamily: 'DejaVu Sans',
-        sansSerifFamily: 'DejaVu Sans',
-      },
-    });
-    const png = resvg.render().asPng();
+    const family = { defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' };
+    const font = { loadSystemFonts: false, fontFiles: curveFontFiles(), ...family };
+    const fitTo = { mode: 'zoom', value: scale } as const;
+    const png = new Resvg(svg, { background: 'white', fitTo, font }).render().asPng();
     return { svg, png: new Uint8Array(png) };
   } finally {
     view.finalize();

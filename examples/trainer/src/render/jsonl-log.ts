@@ -25,8 +25,7 @@ export class JsonlLogger {
   readonly path: string;
 
   constructor(options: { path: string }) {
-    this.path = options.path;
-    mkdirSync(dirname(this.path), { recursive: true });
+    mkdirSync(dirname((this.path = options.path)), { recursive: true });
   }
 
   append(record: LogRecord): void {
@@ -37,10 +36,7 @@ export class JsonlLogger {
     return readJsonl(this.path);
   }
 
-  /**
-   * Drops records after `iter` (atomically), so a resumed run does not log the iterations
-   * between its checkpoint and the interruption twice.
-   */
+  /** Drops records after `iter` (atomically): a resumed run logs no iteration twice. */
   async truncateAfter(options: { iter: number }): Promise<void> {
     const kept = this.read().filter((r) => r.iter <= options.iter);
     await writeFileAtomic({

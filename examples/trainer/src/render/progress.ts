@@ -12,20 +12,18 @@ export function formatDuration(seconds: number): string {
   return `${r}s`;
 }
 
-export interface ProgressLineOptions {
+/**
+ * `[#####.....] 120/400 3.20 it/s ETA 1m27s loss 0.83`: the rate counts this session only
+ * (`doneHere` in `elapsed` seconds); `barWidth` 0 draws no bar (plain logs).
+ */
+export function formatProgressLine(options: {
   done: number;
   total: number;
-  /** Seconds since the start (of this session, for a resumed run). */
   elapsed: number;
-  /** Iterations done in this session (rate = doneHere / elapsed). */
   doneHere: number;
-  /** Width of the bar in characters; 0 = no bar (plain logs). */
   barWidth: number;
   suffix?: string;
-}
-
-/** `[#####.....] 120/400 3.20 it/s ETA 1m27s loss 0.83`. Pure, for tests and both modes. */
-export function formatProgressLine(options: ProgressLineOptions): string {
+}): string {
   const { done, total, elapsed, doneHere, barWidth, suffix } = options;
   const rate = elapsed > 0 ? doneHere / elapsed : 0;
   const eta = rate > 0 ? (total - done) / rate : Number.NaN;
@@ -42,12 +40,14 @@ export function formatProgressLine(options: ProgressLineOptions): string {
   return parts.join(' ');
 }
 
+type Stream = { write(s: string): unknown; isTTY?: boolean };
+
 export interface ProgressOptions {
   total: number;
   /** Iterations already done (resume). */
   start?: number;
   /** Where to draw; defaults to `process.stderr`. */
-  stream?: { write(s: string): unknown; isTTY?: boolean };
+  stream?: Stream;
   /** Non-TTY: print a plain line at most every this many seconds (default 10). */
   plainEverySeconds?: number;
   /** TTY: redraw at most every this many seconds (default 0.2). */
@@ -55,27 +55,23 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
-/**
- * A progress display: on a TTY an in-place bar (`\r`), otherwise plain lines at a slow
- * cadence so CI logs stay short. `log()` prints a line without garbling the bar.
- */
+const CLEAR = '\r\x1b[2K';
+
+/** A bar drawn in place on a TTY, else plain lines now and then; `log()` prints above it. */
 export class Progress {
-  private readonly total: number;
-  private readonly start: number;
-  private readonly stream: { write(s: string): unknown; isTTY?: boolean };
+  private readonly stream: Stream;
   private readonly tty: boolean;
   private readonly every: number;
   private readonly now: () => number;
   private readonly t0: number;
+  private readonly start: number;
   private lastDraw = Number.NEGATIVE_INFINITY;
   private done: number;
   private suffix = '';
   private drawn = false;
 
-  constructor(options: ProgressOptions) {
-    this.total = options.total;
-    this.start = options.start ?? 0;
-    this.done = this.start;
+  constructor(private readonly options: ProgressOptions) {
+    this.done = this.start = options.start ?? 0;
     this.stream = options.stream ?? process.stderr;
     this.tty = this.stream.isTTY === true;
     this.every = this.tty ? (options.ttyEverySeconds ?? 0.2) : (options.plainEverySeconds ?? 10);
@@ -84,37 +80,33 @@ export class Progress {
   }
 
   line(): string {
+    const { done, start, suffix } = this;
+    const elapsed = this.now() - this.t0;
+    const barWidth = this.tty ? 30 : 0;
     return formatProgressLine({
-      done: this.done,
-      total: this.total,
-      elapsed: this.now() - this.t0,
-      doneHere: this.done - this.start,
-      barWidth: this.tty ? 30 : 0,
-      suffix: this.suffix,
+      done,
+      total: this.options.total,
+      elapsed,
+      doneHere: done - start,
+      barWidth,
+      suffix,
     });
   }
 
   update(options: { done: number; suffix?: string }): void {
     this.done = options.done;
-    if (options.suffix !== undefined) this.suffix = options.suffix;
+    this.suffix = options.suffix ?? this.suffix;
     const t = this.now();
-    if (t - this.lastDraw < this.every && this.done < this.total) return;
+    if (t - this.lastDraw < this.every && this.done < this.options.total) return;
     this.lastDraw = t;
-    if (this.tty) {
-      this.stream.write(`\r\x1b[2K${this.line()}`);
-      this.drawn = true;
-    } else {
-      this.stream.write(`${this.line()}\n`);
-    }
+    this.stream.write(this.tty ? `${CLEAR}${this.line()}` : `${this.line()}\n`);
+    this.drawn ||= this.tty;
   }
 
   /** Prints a full line (e.g. the periodic log line) above the bar. */
   log(message: string): void {
-    if (this.tty && this.drawn) {
-      this.stream.write(`\r\x1b[2K${message}\n${this.line()}`);
-    } else {
-      this.stream.write(`${message}\n`);
-    }
+    const redraw = this.tty && this.drawn;
+    this.stream.write(redraw ? `${CLEAR}${message}\n${this.line()}` : `${message}\n`);
   }
 
   finish(): void {

@@ -1,10 +1,12 @@
 import type { DatasetLayout } from '@facepar/celebamask-data';
+import { writeFileAtomic } from '@facepar/core';
 import type { TestPipelineOptions } from '@facepar/heads';
 import type { LoadedCheckpoint } from '../checkpoint/run-checkpoint.js';
 import { openRunCheckpoint, type TrainState } from '../checkpoint/model-state.js';
 import { resolveTrainConfig, type TrainConfig } from '../config.js';
 import { holdOut, openSplit, readLabelledSamples, type Shard } from '../data/train-data.js';
 import { type EvaluateOptions, type EvaluationReport, evaluate } from './evaluate.js';
+import { reportJson } from './run-report.js';
 
 /**
  * Evaluates a run checkpoint (a checkpoint folder, or a run folder's best) on a dataset split:
@@ -20,6 +22,8 @@ export async function evaluateCheckpoint(
     holdout?: number;
     shard?: Shard;
     onPrediction?: EvaluateOptions['onPrediction'];
+    /** Also write the report as JSON here (summary, what was evaluated, confusion matrix). */
+    json?: string;
     /** Called once the checkpoint and the samples are open (e.g. to print them). */
     onStart?: (info: {
       checkpoint: LoadedCheckpoint<TrainState>;
@@ -46,6 +50,12 @@ export async function evaluateCheckpoint(
       flipPairs,
       onPrediction,
     });
+    if (options.json) {
+      const what = { checkpoint: checkpoint.dir, iter: checkpoint.iter, data: root, split };
+      const part = { shard: shard ?? { index: 0, count: 1 }, holdout: holdout ?? null };
+      const extra = { ...what, ...part, flipTta: flip === true };
+      await writeFileAtomic({ path: options.json, data: reportJson({ report, extra }) });
+    }
     return { report, checkpoint };
   } finally {
     segmentor.dispose();

@@ -1,12 +1,13 @@
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { decodeImage } from '@facepar/celebamask-data';
-import { readNpyFile } from '@facepar/core';
+import { decodeImage, encodeRgbPng } from '@facepar/celebamask-data';
+import { readNpyFile, writeFileAtomic, writeNpyFile } from '@facepar/core';
 import {
   arrayToNhwc,
   modelPredictor,
   nhwcToNchwData,
   openSegmentor,
+  overlayLabels,
   predictLabels,
   predictSample,
   type Segmentor,
@@ -14,6 +15,7 @@ import {
   wholeInference,
 } from '@facepar/heads';
 import { normalizeImage } from '@facepar/image';
+import { CELEBAMASK_PALETTE, encodeLabelPng } from '@facepar/metrics';
 import * as tf from '@tensorflow/tfjs-core';
 import { openRunCheckpoint } from '../checkpoint/model-state.js';
 
@@ -100,4 +102,43 @@ export async function predictFile(
   } finally {
     x.dispose();
   }
+}
+
+/**
+ * `predictFile`, then its outputs written atomically: `logits` as NCHW float32 `.npy`, `mask` as
+ * a palette PNG, `overlay` as the palette blended over the photo (RGB PNG). Returns one line per
+ * file written.
+ */
+export async function writePredictions(
+  options: Omit<Parameters<typeof predictFile>[0], 'labels' | 'logits'> & {
+    logits?: string;
+    mask?: string;
+    overlay?: string;
+  },
+): Promise<string[]> {
+  const { logits, mask, overlay } = options;
+  const labels = mask !== undefined || overlay !== undefined;
+  const r = await predictFile({ ...options, labels, logits: logits !== undefined });
+  const { width: w, height: h } = r;
+  if (overlay && !r.rgb)
+    throw new Error(`${options.input}: an overlay needs an image, not a .npy array`);
+  const written: string[] = [];
+  if (logits && r.logits) {
+    await writeNpyFile(logits, r.logits);
+    written.push(`logits ${JSON.stringify(r.logits.shape)} -> ${logits}`);
+  }
+  const palette = CELEBAMASK_PALETTE;
+  if (mask && r.labels) {
+    await writeFileAtomic({
+      path: mask,
+      data: encodeLabelPng({ labels: r.labels, width: w, height: h, palette }),
+    });
+    written.push(`mask ${w}x${h} -> ${mask}`);
+  }
+  if (overlay && r.labels && r.rgb) {
+    const rgb = overlayLabels({ rgb: r.rgb, labels: r.labels, palette });
+    await writeFileAtomic({ path: overlay, data: encodeRgbPng({ rgb, width: w, height: h }) });
+    written.push(`overlay ${w}x${h} -> ${overlay}`);
+  }
+  return written;
 }
