@@ -1,7 +1,7 @@
 import type { AbsentClassPolicy, MetricsResult } from './compute-metrics.js';
 import { computeMetrics } from './compute-metrics.js';
 import { ConfusionMatrix } from './confusion-matrix.js';
-import { formatMetricsTable, metricsRows } from './format-table.js';
+import { formatMetricsTable, metricsRows, SUMMARY_KEYS } from './format-table.js';
 import {
   type EvaluateMaskFoldersOptions,
   evaluateMaskFolders,
@@ -15,16 +15,6 @@ import {
 import { computePresetMetrics, type MetricPreset } from './presets.js';
 
 const nullable = (v: number) => (Number.isNaN(v) ? null : v);
-const SUMMARY_KEYS = [
-  'aAcc',
-  'mIoU',
-  'mAcc',
-  'mPrecision',
-  'mDice',
-  'mF1',
-  'mFscore',
-  'fwIoU',
-] as const;
 
 /** Everything one evaluation computed, as JSON (NaN as null): mergeable by its matrix. */
 export interface MetricsReport {

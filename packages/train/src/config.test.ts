@@ -1,31 +1,8 @@
 import { getSegmentorSpec } from '@facepar/heads';
 import { REPORT_CLASS_WEIGHTS } from '@facepar/losses';
 import { describe, expect, it } from 'vitest';
-import { applyConfigOverrides, polyLrOf, resolveTrainConfig, type TrainConfig } from './config.js';
-
-/** The report's setup (the CLI's `report` config, restated here to test against). */
-const REPORT: TrainConfig = {
-  name: 'report',
-  description: 'test',
-  model: { name: 'deeplabv3plus_r50-d8' },
-  data: {
-    batchSize: 8,
-    pipeline: {
-      resize: { scale: [2048, 512], ratioRange: [0.5, 2] },
-      catMaxRatio: 0.75,
-      flipProb: 0.5,
-      photoMetric: {},
-      ignoreIndex: 255,
-    },
-  },
-  loss: { classWeights: REPORT_CLASS_WEIGHTS, reduction: 'mmseg' },
-  optimizer: { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 },
-  schedule: { maxIters: 40_000, power: 0.9, minLr: 1e-4 },
-  logEvery: 50,
-  checkpointEvery: 4_000,
-  evalEvery: 4_000,
-  seed: 0,
-};
+import { applyConfigOverrides, polyLrOf, resolveTrainConfig } from './config.js';
+import { REPORT } from './test-configs.test-helper.js';
 
 describe('train config', () => {
   it("resolves to each package's own options: crop, mean/std and test scale from the spec", () => {

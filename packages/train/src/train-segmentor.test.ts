@@ -7,34 +7,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportModelWeights, WEIGHTS_FILE } from './checkpoint/model-state.js';
 import { loadCheckpoint } from './checkpoint/run-checkpoint.js';
-import { applyConfigOverrides, type TrainConfig } from './config.js';
+import { applyConfigOverrides } from './config.js';
 import { ensureSyntheticDataset, openTrainData } from './data/train-data.js';
 import type { LogRecord } from './records.js';
+import { DEMO } from './test-configs.test-helper.js';
 import { trainSegmentor } from './train-segmentor.js';
-
-/** The CLI's demo config (thin DeepLabV3+ on synthetic faces). */
-const DEMO: TrainConfig = {
-  name: 'demo',
-  description: 'test',
-  model: { name: 'deeplabv3plus_r18-d16-thin' },
-  data: {
-    batchSize: 4,
-    pipeline: {
-      resize: { scale: [512, 128], ratioRange: [0.75, 1.25] },
-      catMaxRatio: 0.75,
-      flipProb: 0.5,
-      photoMetric: null,
-      ignoreIndex: 255,
-    },
-  },
-  loss: { classWeights: null, reduction: 'mmseg' },
-  optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 },
-  schedule: { maxIters: 1000, power: 0.9, minLr: 1e-4 },
-  logEvery: 10,
-  checkpointEvery: 200,
-  evalEvery: 100,
-  seed: 0,
-};
 
 beforeAll(async () => {
   expect((await initBackend({ backend: 'wasm' })).chosen).toBe('wasm');
