@@ -1,19 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
 import { COMMANDS, findCommand } from './commands/index.js';
-import type { Command } from './commands/types.js';
-import { writeLine } from './commands/shared.js';
+import { type Command, writeLine } from './commands/types.js';
 
 /** The trainer's version, read from its package.json (`src/` and `dist/` sit one level below). */
 export function readVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
+  return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 }
 
 export interface RunCliOptions {
-  /** Arguments after `facepar` (i.e. `process.argv.slice(2)`). */
+  /** `process.argv.slice(2)`. */
   argv: readonly string[];
   commands?: readonly Command[];
   out?: (line: string) => void;
@@ -41,10 +37,7 @@ export function formatHelp(commands: readonly Command[]): string {
   ].join('\n');
 }
 
-/**
- * Parses the top-level arguments, dispatches to a command and turns errors into one-line
- * messages plus an exit code. Never throws.
- */
+/** Dispatches to a command; errors become one-line messages and an exit code. Never throws. */
 export async function runCli(options: RunCliOptions): Promise<number> {
   const {
     argv,
@@ -65,11 +58,11 @@ export async function runCli(options: RunCliOptions): Promise<number> {
       return EXIT_OK;
     }
     if (first === 'help') {
-      if (rest[0] === undefined) {
-        out(formatHelp(commands));
-        return EXIT_OK;
-      }
-      out(findCommand({ name: rest[0], commands }).usage);
+      out(
+        rest[0] === undefined
+          ? formatHelp(commands)
+          : findCommand({ name: rest[0], commands }).usage,
+      );
       return EXIT_OK;
     }
     if (first.startsWith('-')) {

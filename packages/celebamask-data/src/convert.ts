@@ -2,7 +2,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { CELEBAMASK_PALETTE, encodeLabelPng } from '@facepar/metrics';
 import { DatasetError, type SkippedFile } from './dataset-error.js';
-import { openDataset, readLabels } from './dataset.js';
+import { openDataset } from './dataset.js';
+import { readLabels } from './read-sample.js';
 
 export interface ConvertPartMasksOptions {
   /** Official CelebAMask-HQ root (`CelebA-HQ-img/`, `CelebAMask-HQ-mask-anno/`). */

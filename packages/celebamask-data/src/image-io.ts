@@ -2,7 +2,7 @@ import fsp from 'node:fs/promises';
 import { PngError, readPngHeader } from '@facepar/metrics';
 import sharp, { type Sharp } from 'sharp';
 import { DatasetError } from './dataset-error.js';
-import { resizeLabelsCentred } from './transforms.js';
+import { resizeLabelsCentred } from './resize.js';
 
 /** Largest photo accepted by default: 8192 × 8192 pixels (`maxPixels`). */
 export const IMAGE_MAX_PIXELS = 8192 * 8192;

@@ -29,6 +29,7 @@ export {
 export type { DecodeLimits, ImageHeader, OpenImageOptions, RgbImage } from './image-io.js';
 export { decodeMaskPng, maskLabelBytes } from './mask-png.js';
 export type { DecodeMaskPngOptions } from './mask-png.js';
+export { encodeRgbPng } from './rgb-png.js';
 export {
   CELEBAMASK_PART_NAMES,
   combinePartMasks,
@@ -48,62 +49,53 @@ export {
   DEFAULT_OPEN_DATASET_OPTIONS,
   detectLayout,
   openDataset,
-  RESIZE_MODES,
-  readLabels,
-  readSample,
 } from './dataset.js';
-export type {
-  Dataset,
-  DatasetEntry,
-  DatasetLayout,
-  OpenDatasetOptions,
-  ReadSampleOptions,
-  ResizeMode,
-  Sample,
-} from './dataset.js';
+export type { Dataset, DatasetLayout, OpenDatasetOptions } from './dataset.js';
+export { RESIZE_MODES, readLabels, readSample } from './read-sample.js';
+export type { DatasetEntry, ReadSampleOptions, ResizeMode } from './read-sample.js';
 export {
   computeMaskStats,
   DEFAULT_COMPUTE_MASK_STATS_OPTIONS,
+  formatMaskStats,
   resolveComputeMaskStatsOptions,
 } from './mask-stats.js';
 export type { ComputeMaskStatsOptions, MaskStats } from './mask-stats.js';
+export type { LabelledSample, Sample, SegSample, TrainSample } from './sample.js';
+// the image arithmetic lives in @facepar/image (shared with heads' test pipeline)
 export {
-  applyPhotoMetric,
-  cropLazyLabels,
-  cropSample,
   DEFAULT_NORMALIZE_OPTIONS,
-  DEFAULT_PHOTO_METRIC_DISTORTION_OPTIONS,
-  DEFAULT_RANDOM_CROP_OPTIONS,
-  DEFAULT_RANDOM_RESIZE_OPTIONS,
-  drawPhotoMetric,
-  flipImage,
-  flipLabels,
-  flipSample,
-  lazyResizeLabels,
   normalizeImage,
-  normalizePadInto,
-  padSample,
-  photoMetricDistortion,
-  randomCropBox,
-  randomResizeSize,
   rescaleSize,
   resizeCropBilinear,
   resizeImageBilinear,
+} from '@facepar/image';
+export type { NormalizeOptions } from '@facepar/image';
+export {
+  cropLazyLabels,
+  DEFAULT_RANDOM_RESIZE_OPTIONS,
+  lazyResizeLabels,
+  randomResizeSize,
   resizeLabelsCentred,
   resizeSample,
+} from './resize.js';
+export type { LazyResizedLabels, RandomResizeOptions } from './resize.js';
+export {
+  cropSample,
+  DEFAULT_RANDOM_CROP_OPTIONS,
+  randomCropBox,
+} from './crop.js';
+export type { CropBox, RandomCropOptions } from './crop.js';
+export { flipImage, flipLabels, flipSample } from './flip.js';
+export type { FlipOptions } from './flip.js';
+export {
+  applyPhotoMetric,
+  DEFAULT_PHOTO_METRIC_DISTORTION_OPTIONS,
+  drawPhotoMetric,
+  photoMetricDistortion,
   resolvePhotoMetricDistortionOptions,
-} from './transforms.js';
-export type {
-  CropBox,
-  FlipOptions,
-  LazyResizedLabels,
-  NormalizeOptions,
-  PhotoMetricDistortionOptions,
-  PhotoMetricDraw,
-  RandomCropOptions,
-  RandomResizeOptions,
-  SegSample,
-} from './transforms.js';
+} from './photo-metric.js';
+export type { PhotoMetricDistortionOptions, PhotoMetricDraw } from './photo-metric.js';
+export { normalizePadInto, padSample } from './normalize.js';
 export {
   DEFAULT_TRAIN_PIPELINE_OPTIONS,
   evalTransform,
@@ -117,7 +109,6 @@ export {
 export type {
   ResolvedTrainPipelineOptions,
   TrainPipelineOptions,
-  TrainSample,
 } from './pipeline.js';
 export { createLoader, DEFAULT_CREATE_LOADER_OPTIONS, epochOrder, evalIterator } from './loader.js';
 export type { CreateLoaderOptions, EvalItem, Loader, LoaderBatch, LoaderState } from './loader.js';

@@ -1,16 +1,16 @@
 // Worker-thread side of `createLoader`: decodes, augments, normalises and pads samples off the
 // main thread, each straight into its place in a shared-memory batch.
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import sharp from 'sharp';
-import { DatasetError } from './dataset-error.js';
-import type { DatasetEntry, ReadSampleOptions } from './dataset.js';
 import {
   loadTrainCropUndistorted,
   resolveTrainPipelineOptions,
   type TrainPipelineOptions,
   writeTrainSample,
 } from './pipeline.js';
+import type { DatasetEntry, ReadSampleOptions } from './read-sample.js';
 import { createRng } from './rng.js';
+import { serveJobs } from './worker-pool.js';
 
 export interface LoaderWorkerData {
   entries: DatasetEntry[];
@@ -19,7 +19,6 @@ export interface LoaderWorkerData {
 }
 
 export interface LoaderJob {
-  id: number;
   index: number;
   seed: number;
   /**
@@ -32,10 +31,6 @@ export interface LoaderJob {
   slot: number;
 }
 
-export type LoaderJobResult =
-  | { id: number; ok: true }
-  | { id: number; ok: false; message: string; file?: string; problem?: string };
-
 // every sample is a new buffer: libvips' operation cache only costs memory and time here
 sharp.cache(false);
 // one libvips thread per worker: the pool already runs one worker per core, and more threads
@@ -44,30 +39,20 @@ sharp.cache(false);
 sharp.concurrency(1);
 const data = workerData as LoaderWorkerData;
 const pipe = resolveTrainPipelineOptions(data.transforms);
-const port = parentPort!;
-port.on('message', async (job: LoaderJob) => {
-  try {
-    const crop = await loadTrainCropUndistorted({
-      ...data.transforms,
-      entry: data.entries[job.index]!,
-      rng: createRng({ seed: job.seed }),
-      read: data.read,
-      syncIo: true,
-    });
-    writeTrainSample({
-      crop,
-      pipe,
-      images: new Float32Array(job.images),
-      labels: new Int32Array(job.labels),
-      at: job.slot,
-    });
-    port.postMessage({ id: job.id, ok: true } satisfies LoaderJobResult);
-  } catch (err) {
-    const e = err as Error;
-    const msg: LoaderJobResult =
-      err instanceof DatasetError
-        ? { id: job.id, ok: false, message: e.message, file: err.file, problem: err.problem }
-        : { id: job.id, ok: false, message: e?.stack ?? String(err) };
-    port.postMessage(msg);
-  }
+serveJobs<LoaderJob, true>(async (job) => {
+  const crop = await loadTrainCropUndistorted({
+    ...data.transforms,
+    entry: data.entries[job.index]!,
+    rng: createRng({ seed: job.seed }),
+    read: data.read,
+    syncIo: true,
+  });
+  writeTrainSample({
+    crop,
+    pipe,
+    images: new Float32Array(job.images),
+    labels: new Int32Array(job.labels),
+    at: job.slot,
+  });
+  return true;
 });

@@ -1,9 +1,8 @@
-import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { DatasetError, type SkippedFile } from './dataset-error.js';
-import { type Dataset, readSample } from './dataset.js';
-import type { LoaderJob, LoaderJobResult, LoaderWorkerData } from './loader-worker.js';
-import { compiledWorkerUrl, workerExecArgv } from './worker-url.js';
+import type { Dataset } from './dataset.js';
+import { readSample } from './read-sample.js';
+import type { LoaderJob, LoaderWorkerData } from './loader-worker.js';
 import {
   evalTransform,
   loadTrainCropUndistorted,
@@ -13,6 +12,7 @@ import {
   type TrainPipelineOptions,
 } from './pipeline.js';
 import { createRng, mixSeed } from './rng.js';
+import { WorkerPool } from './worker-pool.js';
 
 /**
  * Where a loader stands. All randomness derives from these numbers (epoch order from
@@ -173,73 +173,6 @@ export function epochOrder(options: {
   return createRng({ seed: mixSeed(options.seed, options.epoch, 0x0e90c4) }).shuffle(order);
 }
 
-/** Jobs a worker runs at once: enough to overlap file reads with decoding, no more. */
-const JOBS_PER_WORKER = 2;
-
-class WorkerPool {
-  private readonly workers: { worker: Worker; busy: number }[] = [];
-  private readonly waiting = new Map<
-    number,
-    { resolve: (s: Written) => void; reject: (e: Error) => void }
-  >();
-  private readonly queue: LoaderJob[] = [];
-  private nextId = 0;
-  private failure: Error | null = null;
-
-  constructor(count: number, data: LoaderWorkerData) {
-    const url = compiledWorkerUrl({ name: 'loader-worker.js', caller: 'createLoader' });
-    for (let i = 0; i < count; i++) {
-      const worker = new Worker(url, { workerData: data, execArgv: workerExecArgv() });
-      const slot = { worker, busy: 0 };
-      worker.on('message', (msg: LoaderJobResult) => {
-        slot.busy--;
-        this.dispatch();
-        const w = this.waiting.get(msg.id);
-        if (!w) return;
-        this.waiting.delete(msg.id);
-        if (msg.ok) w.resolve({ written: true });
-        else if (msg.file !== undefined && msg.problem !== undefined)
-          w.reject(new DatasetError({ file: msg.file, problem: msg.problem }));
-        else w.reject(new Error(`createLoader worker: ${msg.message}`));
-      });
-      worker.on('error', (err) => {
-        // a crashed worker loses its jobs: fail everything pending and refuse new work
-        this.failure = new Error(`createLoader worker crashed: ${err.message}`);
-        for (const w of this.waiting.values()) w.reject(this.failure);
-        this.waiting.clear();
-        this.queue.length = 0;
-      });
-      this.workers.push(slot);
-    }
-  }
-
-  /** Sends queued jobs (in order) to the least busy workers with a free slot. */
-  private dispatch(): void {
-    while (this.queue.length > 0) {
-      const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
-      if (slot.busy >= JOBS_PER_WORKER) return;
-      slot.busy++;
-      slot.worker.postMessage(this.queue.shift()!);
-    }
-  }
-
-  /** Decodes sample `index` into position `slot` of the shared batch memory. */
-  run(job: Omit<LoaderJob, 'id'>): Promise<Written> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.queue.push({ id, ...job });
-      this.dispatch();
-    });
-  }
-
-  async close(): Promise<void> {
-    this.queue.length = 0;
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
-  }
-}
-
 /**
  * A training loader: shuffled epochs of fixed-size batches (NHWC float32 images, int32
  * labels), decoded and transformed ahead of use (in worker threads when `workers` > 0), with
@@ -255,7 +188,16 @@ export function createLoader(options: CreateLoaderOptions): Loader {
   const B = o.batchSize;
   const pool =
     o.workers > 0
-      ? new WorkerPool(o.workers, { entries: [...entries], read: readOptions, transforms })
+      ? new WorkerPool<LoaderJob, true>({
+          script: 'loader-worker.js',
+          caller: 'createLoader',
+          count: o.workers,
+          workerData: {
+            entries: [...entries],
+            read: readOptions,
+            transforms,
+          } satisfies LoaderWorkerData,
+        })
       : null;
   // Batch memory, allocated once and reused: fresh memory costs a page fault per 4 KiB on first
   // write (measured: 24 ms per 512² sample for fresh shared memory). Shared with the workers when
@@ -306,13 +248,15 @@ export function createLoader(options: CreateLoaderOptions): Loader {
     const target = assigning;
     target.pending++;
     const result = pool
-      ? pool.run({
-          index,
-          seed,
-          images: target.images.buffer as SharedArrayBuffer,
-          labels: target.labels.buffer as SharedArrayBuffer,
-          slot,
-        })
+      ? pool
+          .run({
+            index,
+            seed,
+            images: target.images.buffer as SharedArrayBuffer,
+            labels: target.labels.buffer as SharedArrayBuffer,
+            slot,
+          })
+          .then((): Written => ({ written: true }))
       : loadTrainCropUndistorted({
           ...transforms,
           entry: entries[index]!,

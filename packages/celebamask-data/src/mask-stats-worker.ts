@@ -1,21 +1,12 @@
-// Worker-thread side of `computeMaskStats({ workers })`: counts one chunk of mask files.
-import { parentPort, workerData } from 'node:worker_threads';
-import { DatasetError } from './dataset-error.js';
+// Worker-thread side of `computeMaskStats({ workers })`: counts chunks of mask files.
+import { workerData } from 'node:worker_threads';
 import { accumulateMaskFiles, type PartialMaskStats } from './mask-stats.js';
+import { serveJobs } from './worker-pool.js';
 
-export type MaskStatsWorkerResult =
-  | { ok: true; stats: PartialMaskStats }
-  | { ok: false; message: string; file?: string; problem?: string };
+/** What every worker counts with (`workerData`). */
+export type MaskStatsWorkerData = Omit<Parameters<typeof accumulateMaskFiles>[0], 'files'>;
 
-const port = parentPort!;
-accumulateMaskFiles(workerData as Parameters<typeof accumulateMaskFiles>[0]).then(
-  (stats) => port.postMessage({ ok: true, stats } satisfies MaskStatsWorkerResult),
-  (err: unknown) => {
-    const e = err as Error;
-    const msg: MaskStatsWorkerResult =
-      err instanceof DatasetError
-        ? { ok: false, message: e.message, file: err.file, problem: err.problem }
-        : { ok: false, message: e?.stack ?? String(err) };
-    port.postMessage(msg);
-  },
+const options = workerData as MaskStatsWorkerData;
+serveJobs<{ files: string[] }, PartialMaskStats>(({ files }) =>
+  accumulateMaskFiles({ ...options, files }),
 );

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import {
   CELEBAMASK_CLASS_NAMES,
   CELEBAMASK_IGNORE_INDEX,
@@ -9,8 +8,8 @@ import {
 } from '@facepar/metrics';
 import { DatasetError, type SkippedFile } from './dataset-error.js';
 import { decodeMaskPng, invalidLabelError, MASK_MAX_PIXELS } from './mask-png.js';
-import type { MaskStatsWorkerResult } from './mask-stats-worker.js';
-import { compiledWorkerUrl, workerExecArgv } from './worker-url.js';
+import type { MaskStatsWorkerData } from './mask-stats-worker.js';
+import { WorkerPool } from './worker-pool.js';
 
 export interface ComputeMaskStatsOptions {
   /** A folder of label-map PNGs (palette, grey or colour-coded). */
@@ -154,37 +153,27 @@ export async function accumulateMaskFiles(options: {
   return { files, skipped, pixelCounts: [...pixelCounts], presence: [...presence], ignoredPixels };
 }
 
-function statsInWorkers(
+async function statsInWorkers(
   chunks: string[][],
   o: ReturnType<typeof resolveComputeMaskStatsOptions>,
 ): Promise<PartialMaskStats[]> {
-  const url = compiledWorkerUrl({ name: 'mask-stats-worker.js', caller: 'computeMaskStats' });
-  return Promise.all(
-    chunks.map(
-      (files) =>
-        new Promise<PartialMaskStats>((resolve, reject) => {
-          const worker = new Worker(url, {
-            workerData: {
-              files,
-              numClasses: o.numClasses,
-              ignoreIndex: o.ignoreIndex,
-              skipInvalid: o.skipInvalid,
-              concurrency: o.concurrency,
-              maxMaskPixels: o.maxMaskPixels,
-            },
-            execArgv: workerExecArgv(),
-          });
-          worker.once('message', (msg: MaskStatsWorkerResult) => {
-            void worker.terminate();
-            if (msg.ok) resolve(msg.stats);
-            else if (msg.file !== undefined && msg.problem !== undefined)
-              reject(new DatasetError({ file: msg.file, problem: msg.problem }));
-            else reject(new Error(`computeMaskStats worker: ${msg.message}`));
-          });
-          worker.once('error', reject);
-        }),
-    ),
-  );
+  const pool = new WorkerPool<{ files: string[] }, PartialMaskStats>({
+    script: 'mask-stats-worker.js',
+    caller: 'computeMaskStats',
+    count: chunks.length,
+    workerData: {
+      numClasses: o.numClasses,
+      ignoreIndex: o.ignoreIndex,
+      skipInvalid: o.skipInvalid,
+      concurrency: o.concurrency,
+      maxMaskPixels: o.maxMaskPixels,
+    } satisfies MaskStatsWorkerData,
+  });
+  try {
+    return await Promise.all(chunks.map((files) => pool.run({ files })));
+  } finally {
+    await pool.close();
+  }
 }
 
 /**
@@ -249,4 +238,23 @@ export async function computeMaskStats(options: ComputeMaskStatsOptions): Promis
     ignoredPixels,
     share: pixelCounts.map((c) => (totalPixels > 0 ? c / totalPixels : 0)),
   };
+}
+
+/** The statistics as a text table: class, pixels, share, presence, then the skipped files. */
+export function formatMaskStats(stats: MaskStats): string[] {
+  const lines = [
+    `${stats.files} masks, ${stats.totalPixels} labelled pixels, ${stats.ignoredPixels} ignored`,
+  ];
+  const w = Math.max(5, ...stats.classNames.map((n) => n.length));
+  const row = (cells: string[]) =>
+    cells.map((c, i) => (i === 1 ? c.padEnd(w) : c.padStart([3, 0, 12, 8, 7][i]!))).join('  ');
+  lines.push(row(['id', 'class', 'pixels', 'share %', 'present']));
+  stats.classNames.forEach((name, c) => {
+    const share = (100 * stats.share[c]!).toFixed(3);
+    lines.push(
+      row([String(c), name, String(stats.pixelCounts[c]), share, String(stats.presence[c])]),
+    );
+  });
+  for (const s of stats.skipped) lines.push(`skipped ${s.file}: ${s.problem}`);
+  return lines;
 }

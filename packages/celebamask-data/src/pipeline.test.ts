@@ -9,7 +9,9 @@ import { evalTransform, loadTrainCrop, loadTrainSample, trainTransform } from '.
 import { createRng } from './rng.js';
 import { writeSyntheticDataset } from './synthetic-dataset.js';
 import { generateSyntheticFace } from './synthetic-face.js';
-import { DEFAULT_NORMALIZE_OPTIONS, flipImage, flipLabels, type SegSample } from './transforms.js';
+import { DEFAULT_NORMALIZE_OPTIONS } from '@facepar/image';
+import { flipImage, flipLabels } from './flip.js';
+import type { SegSample } from './sample.js';
 
 /** A sample whose pixel colour is the palette colour of its label: alignment is checkable. */
 function paletteSample(seed: number, size: number): SegSample {

@@ -2,30 +2,34 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { CELEBAMASK_FLIP_PAIRS } from '@facepar/metrics';
 import { DatasetError } from './dataset-error.js';
-import { type DatasetEntry, type ReadSampleOptions, readLabels, readSample } from './dataset.js';
+import {
+  type DatasetEntry,
+  type ReadSampleOptions,
+  readLabels,
+  readSample,
+} from './read-sample.js';
 import { openImage } from './image-io.js';
 import { maskImageSizeError } from './mask-png.js';
 import type { Rng } from './rng.js';
+import { DEFAULT_NORMALIZE_OPTIONS, normalizeImage, resizeCropBilinear } from '@facepar/image';
+import { DEFAULT_RANDOM_CROP_OPTIONS, randomCropBox } from './crop.js';
+import { normalizePadInto } from './normalize.js';
 import {
   applyPhotoMetric,
-  DEFAULT_NORMALIZE_OPTIONS,
   DEFAULT_PHOTO_METRIC_DISTORTION_OPTIONS,
-  DEFAULT_RANDOM_CROP_OPTIONS,
-  DEFAULT_RANDOM_RESIZE_OPTIONS,
   drawPhotoMetric,
-  cropLazyLabels,
-  resizeCropBilinear,
-  lazyResizeLabels,
-  normalizeImage,
-  normalizePadInto,
   type PhotoMetricDistortionOptions,
   type PhotoMetricDraw,
-  randomCropBox,
+  resolvePhotoMetricDistortionOptions,
+} from './photo-metric.js';
+import {
+  cropLazyLabels,
+  DEFAULT_RANDOM_RESIZE_OPTIONS,
+  lazyResizeLabels,
   randomResizeSize,
   resizeSample,
-  resolvePhotoMetricDistortionOptions,
-  type SegSample,
-} from './transforms.js';
+} from './resize.js';
+import type { SegSample, TrainSample } from './sample.js';
 
 /** The mmseg face-parsing training pipeline, as plain (serialisable) options. */
 export interface TrainPipelineOptions {
@@ -97,14 +101,6 @@ export function resolveTrainPipelineOptions(
     std: options.std ?? d.std,
     ignoreIndex: options.ignoreIndex ?? d.ignoreIndex,
   };
-}
-
-/** A training sample ready for batching: normalised float32 HWC image and uint8 labels. */
-export interface TrainSample {
-  image: Float32Array;
-  labels: Uint8Array;
-  width: number;
-  height: number;
 }
 
 /** The random geometry of one sample, drawn in a fixed order from the RNG. */

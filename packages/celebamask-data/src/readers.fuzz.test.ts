@@ -9,7 +9,7 @@ import { crc32, encodeLabelPng } from '@facepar/metrics';
 import { expectCleanOutcome, type FuzzCase, fuzzReader, fuzzRng } from '@facepar/test-utils';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DatasetEntry, readLabels, readSample } from './dataset.js';
+import { type DatasetEntry, readLabels, readSample } from './read-sample.js';
 import { DatasetError } from './dataset-error.js';
 import { decodeImage, type RgbImage, readImageHeader } from './image-io.js';
 import { computeMaskStats } from './mask-stats.js';

@@ -115,8 +115,9 @@ export {
   writeSafetensorsFile,
   readNpyFile,
   writeNpyFile,
-  writeFileAtomic,
 } from './io/files.js';
+export { fsyncDir, writeFileAtomic } from './io/atomic-write.js';
+export type { BeforeRenameHook, WriteFileAtomicOptions } from './io/atomic-write.js';
 export {
   readNpy,
   writeNpy,
@@ -179,6 +180,7 @@ export {
 export {
   exportStateDict,
   flattenLayers,
+  parameterNames,
   formatStateDictReport,
   loadStateDict,
   DEFAULT_LOAD_STATE_DICT_OPTIONS,
@@ -209,5 +211,6 @@ export {
   sgdStateToSafetensors,
   SGD_STATE_FORMAT,
 } from './optim/sgd-state.js';
+export type { SgdStateFileOptions } from './optim/sgd-state.js';
 export { polyLr, resolvePolyLrOptions, DEFAULT_POLY_LR_OPTIONS } from './optim/poly-lr.js';
 export type { PolyLrOptions } from './optim/poly-lr.js';

@@ -105,7 +105,12 @@ export {
   arrayToNhwc,
   detectArrayLayout,
   nhwcToNchwData,
-  normalizeImage,
   overlayLabels,
 } from './segmentor/preprocess.js';
 export type { ArrayLayout } from './segmentor/preprocess.js';
+export { predictLabels, predictSample } from './segmentor/predict-sample.js';
+export type {
+  PredictLabelsOptions,
+  PredictSampleOptions,
+  TestPipelineOptions,
+} from './segmentor/predict-sample.js';

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   CLASS_WEIGHT_SCHEMES,
   classWeightsFromCounts,
+  formatClassWeights,
+  parseClassCounts,
   REPORT_CLASS_WEIGHTS,
   REPORT_PIXEL_COUNTS,
   resolveClassWeightsFromCountsOptions,
@@ -89,5 +91,36 @@ describe('options left undefined', () => {
     expect(
       resolveClassWeightsFromCountsOptions({ scheme: undefined, beta: undefined }),
     ).toMatchObject({ scheme: 'log2-inverse', beta: 0.9999 });
+  });
+});
+
+describe('parseClassCounts', () => {
+  it('reads an array, a saved mask-stats result or { counts }, and names a bad source', () => {
+    expect(parseClassCounts({ json: [3, 1], source: 'a.json' })).toEqual([3, 1]);
+    expect(parseClassCounts({ json: { files: 2, pixelCounts: [5, 0] }, source: 's' })).toEqual([
+      5, 0,
+    ]);
+    expect(parseClassCounts({ json: { counts: [1] }, source: 's' })).toEqual([1]);
+    expect(() => parseClassCounts({ json: { x: 1 }, source: 'b.json' })).toThrow(
+      /b\.json must hold a non-empty array of numbers, or an object with "pixelCounts" or "counts"/,
+    );
+    expect(() => parseClassCounts({ json: [], source: 'c' })).toThrow(/non-empty/);
+  });
+});
+
+describe('formatClassWeights', () => {
+  it('renders a markdown row per class and the paste line', () => {
+    const lines = formatClassWeights({
+      counts: [3, 1],
+      weights: [1, 2.000049],
+      classNames: ['bg'],
+    });
+    expect(lines).toEqual([
+      '| class | name | pixels | weight |',
+      '|---|---|---|---|',
+      '| 0 | bg | 3 | 1.0000 |',
+      '| 1 | class_1 | 1 | 2.0000 |',
+      'classWeights: [1, 2]',
+    ]);
   });
 });

@@ -173,3 +173,37 @@ export const REPORT_CLASS_WEIGHTS: readonly number[] = Object.freeze([
   1.805, 1.976, 5.6004, 8.5621, 8.8014, 8.8059, 7.8778, 7.9143, 7.7323, 8.0199, 8.3939, 7.9185,
   7.2026, 1.6725, 6.695, 8.7228, 12.7002, 4.6004, 4.8802,
 ]);
+
+/**
+ * Per-class pixel counts from parsed JSON: a plain array, or an object with `pixelCounts` (a
+ * saved `computeMaskStats` result) or `counts`. Errors name `source`.
+ */
+export function parseClassCounts(options: { json: unknown; source: string }): number[] {
+  const { json, source } = options;
+  const doc = json !== null && typeof json === 'object' && !Array.isArray(json);
+  const fields = json as { pixelCounts?: unknown; counts?: unknown };
+  const body = doc ? (fields.pixelCounts ?? fields.counts) : json;
+  if (!Array.isArray(body) || body.length === 0 || !body.every((v) => typeof v === 'number')) {
+    throw new Error(
+      `${source} must hold a non-empty array of numbers, or an object with "pixelCounts" or "counts"`,
+    );
+  }
+  return body as number[];
+}
+
+/**
+ * Class weights as a markdown table (class, name, pixels, weight) and a line to paste into a
+ * config (`classWeights: [...]`, 4 decimals).
+ */
+export function formatClassWeights(options: {
+  counts: readonly number[];
+  weights: readonly number[];
+  classNames?: readonly string[];
+}): string[] {
+  const { counts, weights, classNames } = options;
+  const rows = counts.map(
+    (c, i) => `| ${i} | ${classNames?.[i] ?? `class_${i}`} | ${c} | ${weights[i]!.toFixed(4)} |`,
+  );
+  const paste = `classWeights: [${weights.map((w) => Number(w.toFixed(4))).join(', ')}]`;
+  return ['| class | name | pixels | weight |', '|---|---|---|---|', ...rows, paste];
+}

@@ -1,4 +1,4 @@
-import '@facepar/core';
+import { resizeBilinear } from '@facepar/core';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   PIXEL_REDUCTIONS,
@@ -10,7 +10,6 @@ import {
   classWeightedSum,
   oneHotTargets,
   reducePixelLoss,
-  resizeLogits,
   targetWeights,
   validMask,
 } from './functional.js';
@@ -108,10 +107,11 @@ export function weightedCrossEntropy(
     allowResize: o.resizeLogitsTo === 'labels',
   });
   return tf.tidy(() => {
-    const x =
-      o.resizeLogitsTo === 'labels'
-        ? resizeLogits(logits, [labels.shape[1], labels.shape[2]])
-        : logits;
+    const [, h, w] = labels.shape;
+    // mmseg `resize(..., align_corners=False)` before the loss (core registers its gradient)
+    const resize =
+      o.resizeLogitsTo === 'labels' && (logits.shape[1] !== h || logits.shape[2] !== w);
+    const x = resize ? resizeBilinear({ x: logits, size: [h, w] }) : logits;
     const weights = classWeightTensor(o.classWeights, numClasses, WHERE);
     const valid = validMask(labels, o.ignoreIndex, numClasses);
     const oneHot = oneHotTargets(labels, o.ignoreIndex, numClasses);

@@ -172,16 +172,6 @@ export function safeDiv(num: tf.Tensor, den: tf.Tensor): tf.Tensor {
 }
 
 /**
- * Bilinear resize of NHWC logits with half-pixel centres (PyTorch `align_corners=False`, the
- * mmseg `resize` before the loss). Its gradient is correct once `@facepar/core` is imported
- * (tfjs' own ResizeBilinear gradient ignores half-pixel centres).
- */
-export function resizeLogits(logits: tf.Tensor4D, size: readonly [number, number]): tf.Tensor4D {
-  if (logits.shape[1] === size[0] && logits.shape[2] === size[1]) return logits;
-  return tf.image.resizeBilinear(logits, [size[0], size[1]], false, true);
-}
-
-/**
  * Gradient of the Lovász extension of the Jaccard loss wrt sorted errors (Berman et al. 2018,
  * Alg. 1), batched over rows: `gtSorted` `[K,P]` holds 0/1 ground truth in descending-error
  * order; `validSorted` `[K,P]` is 1 for counted pixels (ignored ones sort last and are 0).

@@ -15,6 +15,8 @@ export {
   REPORT_CLASS_WEIGHTS,
   REPORT_PIXEL_COUNTS,
   classWeightsFromCounts,
+  formatClassWeights,
+  parseClassCounts,
   resolveClassWeightsFromCountsOptions,
 } from './class-weights.js';
 export type {

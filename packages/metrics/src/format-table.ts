@@ -55,7 +55,8 @@ export interface ClassRow {
   support: number;
 }
 
-const SUMMARY_KEYS: readonly (keyof SummaryMetrics)[] = [
+/** The summary metrics, in the order tables and reports list them. */
+export const SUMMARY_KEYS: readonly (keyof SummaryMetrics)[] = [
   'aAcc',
   'mIoU',
   'mAcc',

@@ -61,6 +61,13 @@ export type {
   MaskFolderProgress,
 } from './evaluate-mask-folders.js';
 export { computePresetMetrics, getMetricPreset, METRIC_PRESETS } from './presets.js';
+export {
+  formatScoreReport,
+  metricsReport,
+  readConfusionMatrixFiles,
+  scoreMasks,
+} from './metrics-report.js';
+export type { MetricsReport, ScoreMasksOptions } from './metrics-report.js';
 export type {
   MetricPreset,
   MetricPresetName,

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readJsonl } from '../run/jsonl-log.js';
+import { readJsonl } from '../render/jsonl-log.js';
 import { createDemoCommand } from './demo.js';
 
 describe('facepar demo', () => {

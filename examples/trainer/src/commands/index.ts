@@ -10,10 +10,7 @@ import { predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
 import type { Command } from './types.js';
 
-// Adding a command: create `commands/<name>.ts` exporting `export const <camelName>Command: Command`,
-// import it here and add it to COMMANDS (one line each; demo/train/eval first, then alphabetical).
-
-/** Every `facepar` subcommand, in the order `facepar --help` lists them. */
+/** Every `facepar` subcommand, in the order `facepar --help` lists them (a new one: one line). */
 export const COMMANDS: readonly Command[] = [
   demoCommand,
   trainCommand,
@@ -30,9 +27,7 @@ export const COMMANDS: readonly Command[] = [
 export function findCommand(options: { name: string; commands?: readonly Command[] }): Command {
   const { name, commands = COMMANDS } = options;
   const found = commands.find((c) => c.name === name);
-  if (!found) {
-    const known = commands.map((c) => c.name).join(', ');
-    throw new UsageError(`unknown command '${name}'; known commands: ${known || '(none)'}`);
-  }
-  return found;
+  if (found) return found;
+  const known = commands.map((c) => c.name).join(', ');
+  throw new UsageError(`unknown command '${name}'; known commands: ${known || '(none)'}`);
 }

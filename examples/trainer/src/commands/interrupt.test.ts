@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readCheckpointPointers } from '../run/checkpoint.js';
-import { readJsonl } from '../run/jsonl-log.js';
+import { readCheckpointPointers } from '@facepar/train';
+import { readJsonl } from '../render/jsonl-log.js';
 import { createTrainCommand } from './train.js';
 
 describe('Ctrl-C and --resume through the train command', () => {

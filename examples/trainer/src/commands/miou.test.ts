@@ -39,7 +39,7 @@ function run(argv: string[]): Promise<{ code: number; lines: string[] }> {
   const lines: string[] = [];
   const cmd = createMiouCommand({
     out: (l) => lines.push(l),
-    progressStream: { write: () => true },
+    stream: { write: () => true },
   });
   return cmd.run(argv).then((code) => ({ code, lines }));
 }
@@ -136,7 +136,7 @@ describe('facepar miou', () => {
     expect(lines.join('\n')).toContain('micro-imagewise: IoU 60.00');
     await expect(run(['--gt', gt])).rejects.toThrow(UsageError);
     await expect(run(['--pred', pred, '--gt', gt, '--preset', 'ade'])).rejects.toThrow(
-      /known presets: celebamask/,
+      /--preset must be one of celebamask; got 'ade'/,
     );
     await expect(run(['--pred', pred, '--gt', gt, '--absent-class', 'nan'])).rejects.toThrow(
       "miou: --absent-class must be one of mmseg, zero, one; got 'nan'",

@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import '@tensorflow/tfjs-backend-cpu';
 import { readNpy, writeNpy, writeSafetensors } from '@facepar/core';
-import { decodeImage } from '@facepar/celebamask-data';
+import { decodeImage, encodeRgbPng } from '@facepar/celebamask-data';
 import { createSegmentor, exportSegmentorWeights, resizeLogits } from '@facepar/heads';
 import { decodeLabelPng } from '@facepar/metrics';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPredictCommand, encodeRgbPng } from './predict.js';
+import { createPredictCommand } from './predict.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'facepar-predict-'));
 const file = (n: string) => path.join(dir, n);

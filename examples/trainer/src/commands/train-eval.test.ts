@@ -1,12 +1,13 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSyntheticDataset } from '@facepar/celebamask-data';
-import { ConfusionMatrix } from '@facepar/metrics';
+import { ConfusionMatrix, decodeLabelPng } from '@facepar/metrics';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readJsonl } from '../run/jsonl-log.js';
-import { initTrainerBackend } from '../train/backend.js';
+import { readJsonl } from '../render/jsonl-log.js';
+import { initBackend } from '@facepar/core';
 import { createEvalCommand } from './eval.js';
+import { createPredictCommand } from './predict.js';
 import { createTrainCommand } from './train.js';
 
 const quiet = { write: () => true };
@@ -17,7 +18,7 @@ function capture() {
 }
 
 beforeAll(async () => {
-  await initTrainerBackend({ backend: 'wasm' });
+  await initBackend({ backend: 'wasm' });
 });
 
 describe('facepar train', () => {
@@ -55,8 +56,14 @@ describe('facepar train', () => {
     expect(r.loss).toBeCloseTo(r.decodeLoss + r.auxLoss!, 4);
     expect(r.lr).toBeCloseTo((0.01 - 1e-4) * 0.5 ** 0.9 + 1e-4, 9);
     const config = JSON.parse(readFileSync(join(workDir, 'config.json'), 'utf8'));
-    expect(config.model).toBe('deeplabv3plus_r50-d8');
-    expect(config.data.cropSize).toEqual([32, 32]);
+    expect(config.model).toEqual({ name: 'deeplabv3plus_r50-d8', cropSize: [32, 32] });
+    // everything a resume needs: the data source (synthetic faces in the run folder)
+    expect(config.data.source).toEqual({
+      root: join(workDir, 'data'),
+      layout: 'course',
+      split: 'train',
+      val: { split: 'val' },
+    });
     expect(c.lines.join('\n')).toMatch(/mIoU \d+\.\d\d/);
   }, 600_000);
 
@@ -175,5 +182,51 @@ describe('facepar eval', () => {
     await expect(evalCmd.run(['--checkpoint', join(root, 'none'), '--data', data])).rejects.toThrow(
       /checkpoint path .*none' does not exist/,
     );
+  }, 600_000);
+});
+
+describe('facepar eval and facepar predict', () => {
+  it('give the same mask for the same photo and checkpoint (test resize included)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'facepar-parity-'));
+    const data = join(root, 'data');
+    // 80-px photos, test scale (256, 64): both commands resize to 64 px and back
+    await writeSyntheticDataset({
+      dir: data,
+      count: 6,
+      size: 80,
+      seed: 9,
+      splits: { train: 0.5, val: 0.5 },
+    });
+    const workDir = join(root, 'run');
+    const train = createTrainCommand({ out: () => {}, stream: quiet, workers: 0 });
+    const flags = ['--iters', '2', '--crop', '48', '--batch', '2', '--backend', 'wasm'];
+    expect(
+      await train.run(['--config', 'demo', '--data', data, '--work-dir', workDir, ...flags]),
+    ).toBe(0);
+    const preds = join(root, 'eval-pred');
+    const evalCmd = createEvalCommand({ out: () => {} });
+    expect(await evalCmd.run(['--checkpoint', workDir, '--data', data, '--save-pred', preds])).toBe(
+      0,
+    );
+    const stem = readdirSync(join(data, 'val', 'images'))[0]!.replace(/\.[a-z]+$/, '');
+    const mask = join(root, 'predict.png');
+    const predict = createPredictCommand({ out: () => {} });
+    const input = join(data, 'val', 'images', `${stem}.jpg`);
+    expect(
+      await predict.run([
+        '--weights',
+        workDir,
+        '--input',
+        input,
+        '--out',
+        mask,
+        '--backend',
+        'wasm',
+      ]),
+    ).toBe(0);
+    const fromEval = readFileSync(join(preds, `${stem}_pred.png`));
+    expect(readFileSync(mask).equals(fromEval)).toBe(true);
+    const labels = decodeLabelPng(new Uint8Array(fromEval));
+    expect([labels.width, labels.height]).toEqual([80, 80]);
   }, 600_000);
 });

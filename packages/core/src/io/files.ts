@@ -14,6 +14,7 @@ import {
   writeSafetensors,
 } from './safetensors.js';
 import type { TensorEntry } from './tensor-entry.js';
+import { writeFileAtomic } from './atomic-write.js';
 
 // node:fs is imported lazily so that the package's browser bundles never touch it.
 async function fs(): Promise<typeof import('node:fs/promises')> {
@@ -42,19 +43,6 @@ function withPath<T>(path: string, fn: () => T): T {
   }
 }
 
-/** Writes via a temporary file in the same folder and a rename, so readers never see half a file. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const f = await fs();
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  try {
-    await f.writeFile(tmp, bytes);
-    await f.rename(tmp, path);
-  } catch (e) {
-    await f.rm(tmp, { force: true });
-    throw e;
-  }
-}
-
 /** Reads `path` and parses it with `read`, which names the path in its errors. */
 async function readFileWith<O, T>(
   path: string,
@@ -79,10 +67,7 @@ export async function writeSafetensorsFile(
   entries: Map<string, TensorEntry> | Record<string, TensorEntry>,
   metadata?: Record<string, string>,
 ): Promise<void> {
-  await writeFileAtomic(
-    path,
-    withPath(path, () => writeSafetensors(entries, metadata)),
-  );
+  await writeFileAtomic({ path, data: withPath(path, () => writeSafetensors(entries, metadata)) });
 }
 
 /** Reads a `.npy` file; errors (`FileFormatError`) start with the path. */
@@ -98,8 +83,5 @@ export async function writeNpyFile(
   path: string,
   array: { shape: number[]; data: NpyArrays[NpyDtype]; dtype?: NpyDtype },
 ): Promise<void> {
-  await writeFileAtomic(
-    path,
-    withPath(path, () => writeNpy(array)),
-  );
+  await writeFileAtomic({ path, data: withPath(path, () => writeNpy(array)) });
 }

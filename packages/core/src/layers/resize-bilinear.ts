@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { resizeBilinear } from '../ops/resize-bilinear.js';
 import { type Kwargs, type LayerArgs, nhwcShape } from './common.js';
 
 export interface ResizeBilinearArgs extends LayerArgs {
@@ -79,7 +80,7 @@ export class ResizeBilinear extends tfl.layers.Layer {
       const ref = list[1];
       const size = this.targetSize(ref ? [ref.shape[1]!, ref.shape[2]!] : null) as [number, number];
       if (x.shape[1] === size[0] && x.shape[2] === size[1]) return tf.clone(x);
-      return tf.image.resizeBilinear(x, size, this.alignCorners, !this.alignCorners);
+      return resizeBilinear({ x, size, alignCorners: this.alignCorners });
     });
   }
 

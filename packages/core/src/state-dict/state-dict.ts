@@ -208,6 +208,20 @@ function collectSlots(model: LayerContainer): Map<string, Slot> {
 }
 
 /**
+ * The PyTorch parameter name (state-dict key, e.g. `backbone.conv1.weight`) of each variable the
+ * naming rule covers, keyed by the tfjs variable name. tfjs suffixes variable names (`_1`, `_2`)
+ * when another model in the process reuses a layer name, so they differ between processes; the
+ * parameter names do not (optimiser state is saved under them).
+ */
+export function parameterNames(model: LayerContainer): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, slot] of collectSlots(model)) {
+    out.set((slot.variable.read() as tf.Variable).name, key);
+  }
+  return out;
+}
+
+/**
  * The model's weights as a PyTorch state dict (F32, PyTorch layout), keyed by rule from the
  * layer names: Conv2d/DepthwiseConv2d `L.weight`, `L.bias`; BatchNorm2d `L.weight`, `L.bias`,
  * `L.running_mean`, `L.running_var` (+ `L.num_batches_tracked`). Data is copied.

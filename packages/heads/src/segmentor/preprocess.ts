@@ -49,26 +49,6 @@ export function nhwcToNchwData(t: tf.Tensor4D): { data: Float32Array; shape: num
   return { data: Float32Array.from(data), shape };
 }
 
-/**
- * 8-bit RGB (HWC) to a normalised `[1, H, W, 3]` float tensor: `(x - mean) / std` per channel
- * on the 0..255 scale (mmseg `data_preprocessor`). The caller owns the tensor.
- */
-export function normalizeImage(options: {
-  rgb: Uint8Array;
-  width: number;
-  height: number;
-  mean: readonly [number, number, number];
-  std: readonly [number, number, number];
-}): tf.Tensor4D {
-  const { rgb, width, height, mean, std } = options;
-  if (rgb.length !== width * height * 3) {
-    throw new Error(`normalizeImage: ${rgb.length} bytes is not ${width}x${height}x3 RGB`);
-  }
-  const out = new Float32Array(rgb.length);
-  for (let i = 0; i < rgb.length; i++) out[i] = (rgb[i]! - mean[i % 3]!) / std[i % 3]!;
-  return tf.tensor4d(out, [1, height, width, 3]);
-}
-
 /** Blends palette colours of `labels` over an RGB image: `(1 - alpha)·image + alpha·colour`. */
 export function overlayLabels(options: {
   rgb: Uint8Array;

@@ -1,4 +1,5 @@
 import type { ResNetOptions } from '@facepar/backbones';
+import { IMAGENET_MEAN, IMAGENET_STD } from '@facepar/image';
 import type { AsppHeadOptions } from '../aspp/aspp-head.js';
 import type { DecodeHeadCommonOptions } from '../decode-head.js';
 import type { FcnHeadOptions } from '../fcn/fcn-head.js';
@@ -16,23 +17,28 @@ export type AuxiliaryHeadSpec = DecodeHeadSpec & {
   lossWeight: number;
 };
 
-/** Sliding-window or whole-image test mode (mmseg `test_cfg`). */
-export type TestModeSpec =
+/**
+ * The test pipeline: mmseg's test `Resize(scale=(long, short), keep_ratio=True)` (absent: the
+ * image as given), then whole-image or sliding-window inference (mmseg `test_cfg`).
+ */
+export type TestModeSpec = (
   | { mode: 'whole' }
-  | { mode: 'slide'; crop: [number, number]; stride: [number, number] };
+  | { mode: 'slide'; crop: [number, number]; stride: [number, number] }
+) & { scale?: [number, number] };
 
 /** One registered segmentor (an mmseg config as typed data). */
 export interface SegmentorSpec {
   name: string;
   /** Backbone options without `seed`/`normEval` overrides, e.g. `{ arch: 'resnet50-v1c', outputStride: 8 }`. */
   backbone: Omit<ResNetOptions, 'seed'>;
-  decodeHead: DecodeHeadSpec;
+  /** The decode head; its loss weighs `lossWeight` (default 1, mmseg `loss_weight=1.0`). */
+  decodeHead: DecodeHeadSpec & { lossWeight?: number };
   auxiliaryHeads: AuxiliaryHeadSpec[];
   numClasses: number;
   /** Per-channel RGB mean/std on the 0..255 scale (mmseg `data_preprocessor`). */
   mean: [number, number, number];
   std: [number, number, number];
-  /** Training crop `[h, w]`. */
+  /** Training crop `[h, w]` (mmseg `crop_size`: the data pipeline's crop and the batch size). */
   cropSize: [number, number];
   test: TestModeSpec;
   /** One line for listings. */
@@ -40,8 +46,14 @@ export interface SegmentorSpec {
 }
 
 type Common = Pick<DecodeHeadCommonOptions, 'channels'>;
-const IMAGENET_MEAN: [number, number, number] = [123.675, 116.28, 103.53];
-const IMAGENET_STD: [number, number, number] = [58.395, 57.12, 57.375];
+
+/** ImageNet-pretrained backbones: inputs normalised with the ImageNet mean/std. */
+function imagenetNormalization(): Pick<SegmentorSpec, 'mean' | 'std'> {
+  return {
+    mean: [...IMAGENET_MEAN] as [number, number, number],
+    std: [...IMAGENET_STD] as [number, number, number],
+  };
+}
 
 const DEEPLABV3PLUS_R50_D8: SegmentorSpec = {
   name: 'deeplabv3plus_r50-d8',
@@ -56,6 +68,7 @@ const DEEPLABV3PLUS_R50_D8: SegmentorSpec = {
     c1InIndex: 0,
     c1Channels: 48,
     dropoutRatio: 0.1,
+    lossWeight: 1,
   },
   auxiliaryHeads: [
     {
@@ -69,8 +82,7 @@ const DEEPLABV3PLUS_R50_D8: SegmentorSpec = {
     },
   ],
   numClasses: 19,
-  mean: IMAGENET_MEAN,
-  std: IMAGENET_STD,
+  ...imagenetNormalization(),
   cropSize: [512, 512],
   test: { mode: 'whole' },
 };
@@ -93,6 +105,7 @@ const DEEPLABV3PLUS_R18_D16_THIN: SegmentorSpec = {
     c1InIndex: 0,
     c1Channels: 12,
     dropoutRatio: 0.1,
+    lossWeight: 1,
   },
   auxiliaryHeads: [
     {
@@ -106,9 +119,8 @@ const DEEPLABV3PLUS_R18_D16_THIN: SegmentorSpec = {
     },
   ],
   numClasses: 19,
-  mean: IMAGENET_MEAN,
-  std: IMAGENET_STD,
-  cropSize: [128, 128],
+  ...imagenetNormalization(),
+  cropSize: [96, 96],
   test: { mode: 'whole' },
 };
 

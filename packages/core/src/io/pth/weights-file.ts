@@ -1,4 +1,4 @@
-import { writeFileAtomic } from '../files.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { readSafetensors, writeSafetensors } from '../safetensors.js';
 import type { TensorEntry } from '../tensor-entry.js';
 import { PthError } from './pth-error.js';
@@ -135,6 +135,6 @@ export async function convertPthFile(
   const { input, output, metadata, ...read } = options;
   const pth = readPth(await readBytes(input), { source: input, ...read });
   const bytes = writeSafetensors(pth.tensors, { ...pthMetadata(pth), ...metadata });
-  await writeFileAtomic(output, bytes);
+  await writeFileAtomic({ path: output, data: bytes });
   return { tensors: pth.tensors.size, bytes: bytes.length, pth };
 }
