@@ -35,6 +35,13 @@ export {
   resolveInitBackendOptions,
   TFJS_NODE_OPT_IN,
 } from './backend/init-backend.js';
+export {
+  ASYNC_READ_BACKENDS,
+  readScalar,
+  readScalars,
+  readTensor,
+  readTensorSync,
+} from './backend/read-tensor.js';
 export type {
   BackendCandidate,
   BackendChoice,
@@ -129,6 +136,7 @@ export {
 // State dicts and optimiser (part B)
 export {
   exportStateDict,
+  exportStateDictAsync,
   flattenLayers,
   formatStateDictReport,
   loadStateDict,

@@ -73,7 +73,7 @@ describe('createSgd', () => {
     });
   }
 
-  it('getState/setState resumes exactly (momentum buffers by name)', () => {
+  it('getState/setState resumes exactly (momentum buffers by name)', async () => {
     const c = golden.cases[1]!;
     const vs = vars(c);
     const a = createSgd({ lr: 0.1, momentum: c.momentum, weightDecay: c.weightDecay });
@@ -82,7 +82,11 @@ describe('createSgd', () => {
     expect(state.step).toBe(2);
     expect(Object.keys(state.momentumBuffers)).toEqual(vs.map((v) => v.name));
     expect(state.momentumBuffers[vs[0]!.name]!.shape).toEqual([2, 3]);
+    // the asynchronous read (every backend) gives the same state; its reads are issued at
+    // once, so freeing the buffers while it is in flight does not change it
+    const pending = a.getStateAsync();
     a.dispose();
+    expect(await pending).toEqual(state);
     // through a safetensors file, as a checkpoint would store it
     const { tensors, metadata } = sgdStateToSafetensors(state);
     const restored = sgdStateFromSafetensors(readSafetensors(writeSafetensors(tensors, metadata)));

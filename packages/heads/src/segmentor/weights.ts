@@ -1,5 +1,6 @@
 import {
   exportStateDict,
+  exportStateDictAsync,
   type LoadStateDictReport,
   loadStateDict,
   type TensorEntry,
@@ -97,4 +98,11 @@ export function loadSegmentorWeights(
  */
 export function exportSegmentorWeights(segmentor: Segmentor): Map<string, TensorEntry> {
   return exportStateDict(segmentor.model);
+}
+
+/** `exportSegmentorWeights`, read asynchronously: works on every backend (webgpu included). */
+export function exportSegmentorWeightsAsync(
+  segmentor: Segmentor,
+): Promise<Map<string, TensorEntry>> {
+  return exportStateDictAsync(segmentor.model);
 }
