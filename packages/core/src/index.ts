@@ -35,6 +35,8 @@ export {
   resolveInitBackendOptions,
   TFJS_NODE_OPT_IN,
 } from './backend/init-backend.js';
+export { DEFAULT_DAWN_POLLING_OPTIONS, throttleDawnPolling } from './backend/dawn-polling.js';
+export type { DawnPollingOptions } from './backend/dawn-polling.js';
 export {
   ASYNC_READ_BACKENDS,
   readScalar,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from '../kernels/wasm-training-kernels.js';
+import { throttleDawnPolling } from './dawn-polling.js';
 
 /** Backends facepar knows, in `auto`'s order of preference. */
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -101,15 +102,51 @@ function isInstalled(specifier: string, resolveFrom: string): boolean {
   return false;
 }
 
+/**
+ * What a tfjs-node(-gpu) load error says is missing: the shared library the dynamic loader could
+ * not open, and a hint for the known ones (libtensorflow 2.9.1 is built against CUDA 11.2 and
+ * cuDNN 8.1; CUDA 12 and 13 ship other sonames, so those machines cannot load it).
+ */
+export function describeNativeLoadError(message: string): {
+  missingLibrary?: string;
+  hint?: string;
+} {
+  const m = /([\w.+-]+\.so(?:\.[\w]+)*): cannot open shared object file/.exec(message);
+  if (m == null) return {};
+  const lib = m[1] as string;
+  if (/^lib(cudart|cudnn|cublas|cublasLt|cufft|curand|cusolver|cusparse)\.so/.test(lib)) {
+    return {
+      missingLibrary: lib,
+      hint: 'libtensorflow 2.9.1 needs the CUDA 11.2 and cuDNN 8.1 runtimes (libcudart.so.11.0, libcudnn.so.8); machines with CUDA 12 or 13 do not have them; use the webgpu backend there',
+    };
+  }
+  if (/^libtensorflow/.test(lib)) {
+    return {
+      missingLibrary: lib,
+      hint: "the package's install script did not download libtensorflow (reinstall approving its build)",
+    };
+  }
+  return { missingLibrary: lib };
+}
+
 async function probeTensorflow(resolveFrom: string): Promise<BackendCandidate> {
   const failures: string[] = [];
+  const missing: string[] = [];
   for (const pkg of TFJS_NODE_PACKAGES) {
     try {
       await importOptional(pkg, resolveFrom);
     } catch (e) {
+      if (errorCode(e) === 'ERR_MODULE_NOT_FOUND') {
+        failures.push(`${pkg} not installed`);
+        continue;
+      }
+      const { missingLibrary, hint } = describeNativeLoadError(
+        String(e instanceof Error ? e.message : e),
+      );
+      if (missingLibrary) missing.push(missingLibrary);
       failures.push(
-        errorCode(e) === 'ERR_MODULE_NOT_FOUND'
-          ? `${pkg} not installed`
+        missingLibrary
+          ? `${pkg} failed to load: ${missingLibrary} not found${hint ? ` (${hint})` : ''}`
           : `${pkg} failed to load: ${firstLine(e)}`,
       );
       continue;
@@ -131,6 +168,7 @@ async function probeTensorflow(resolveFrom: string): Promise<BackendCandidate> {
     name: 'tensorflow',
     available: false,
     reason: `${failures.join('; ')}; opt in with: ${TFJS_NODE_OPT_IN}`,
+    ...(missing.length > 0 ? { detail: { missingLibrary: missing.join(', ') } } : {}),
   };
 }
 
@@ -154,6 +192,8 @@ async function installNodeWebGpu(resolveFrom: string): Promise<GpuLike> {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }
   const gpu = mod.create([]);
+  // Dawn busy-polls a core while any GPU promise is pending; poll gently instead.
+  throttleDawnPolling();
   if (g.navigator == null) {
     Object.defineProperty(globalThis, 'navigator', {
       value: { gpu },
