@@ -1,2 +1,3 @@
 export { expectNoTensorLeak, countTensors } from './leak.js';
 export { sharedDataDir, sharedFixturesDir, describeWithSharedData } from './shared-data.js';
+export { withoutSyncReads } from './sync-reads.js';
