@@ -90,18 +90,6 @@ async function importOptional(specifier: string, resolveFrom: string): Promise<u
   return import(pathToFileURL(resolved).href);
 }
 
-function isInstalled(specifier: string, resolveFrom: string): boolean {
-  for (const base of [import.meta.url, pathToFileURL(path.join(resolveFrom, 'noop.js')).href]) {
-    try {
-      createRequire(base).resolve(specifier);
-      return true;
-    } catch {
-      // try the next base
-    }
-  }
-  return false;
-}
-
 /**
  * What a tfjs-node(-gpu) load error says is missing: the shared library the dynamic loader could
  * not open, and a hint for the known ones (libtensorflow 2.9.1 is built against CUDA 11.2 and
@@ -230,13 +218,6 @@ export function isSoftwareAdapter(options: {
 }
 
 async function probeWebgpu(resolveFrom: string): Promise<BackendCandidate> {
-  if (!isInstalled('@tensorflow/tfjs-backend-webgpu', resolveFrom)) {
-    return {
-      name: 'webgpu',
-      available: false,
-      reason: '@tensorflow/tfjs-backend-webgpu is not installed',
-    };
-  }
   let gpu: GpuLike;
   try {
     gpu = await installNodeWebGpu(resolveFrom);
@@ -246,6 +227,19 @@ async function probeWebgpu(resolveFrom: string): Promise<BackendCandidate> {
         ? 'the webgpu package (Dawn) is not installed'
         : `webgpu failed to load: ${firstLine(e)}`;
     return { name: 'webgpu', available: false, reason: why };
+  }
+  // tfjs-backend-webgpu registers its backend at import only when navigator.gpu exists, so it
+  // is imported here, after Dawn (also what lets a bundled copy of it be found).
+  if (tf.findBackendFactory('webgpu') == null) {
+    try {
+      await importOptional('@tensorflow/tfjs-backend-webgpu', resolveFrom);
+    } catch (e) {
+      const why =
+        errorCode(e) === 'ERR_MODULE_NOT_FOUND'
+          ? '@tensorflow/tfjs-backend-webgpu is not installed'
+          : `@tensorflow/tfjs-backend-webgpu failed to load: ${firstLine(e)}`;
+      return { name: 'webgpu', available: false, reason: why };
+    }
   }
   let adapter: GpuAdapterLike | null;
   try {

@@ -12,7 +12,12 @@ import { randomArray, relativeError } from '../gradients/reference.test-helper.j
 import { maxPool2d } from '../ops/max-pool.js';
 import { torchPadding } from '../ops/padding.js';
 import { resizeBilinear } from '../ops/resize-bilinear.js';
+import { Conv2d } from '../layers/conv2d.js';
+import { createSgd } from '../optim/sgd.js';
+import { exportStateDict, exportStateDictAsync } from '../state-dict/state-dict.js';
 import { initBackend, listBackends } from './init-backend.js';
+import { readScalars, readTensorSync } from './read-tensor.js';
+import * as tfl from '@tensorflow/tfjs-layers';
 
 // WebGPU through Dawn (`webgpu` package). Users without a Vulkan driver skip; CI installs Mesa
 // (llvmpipe) and must not skip. llvmpipe compiles a shader per new shape: keep this small.
@@ -180,4 +185,33 @@ describe.runIf(available)(`gradients on webgpu (${where})`, () => {
       ).toBeLessThanOrEqual(1e-3);
     }
   }, 120_000);
+
+  it('reads asynchronously; the synchronous forms say what to use instead', async () => {
+    await tf.setBackend('webgpu');
+    const x = tf.add(tf.tensor1d([1, 2, 3]), 1); // device-resident
+    expect(() => readTensorSync(x, { caller: 'f()', asyncAlternative: 'await g()' })).toThrow(
+      "f() reads tensors synchronously, which the 'webgpu' backend cannot do in Node; use await g() instead",
+    );
+    expect(await readScalars([tf.sum(x), tf.max(x)])).toEqual([9, 4]);
+    const w = tf.variable(tf.ones([2]), true, 'webgpu_sgd_w');
+    const sgd = createSgd({ lr: 0.5, momentum: 0.9 });
+    sgd.apply({ variables: [w], grads: { [w.name]: tf.tensor1d([1, -1]) } });
+    expect(() => sgd.getState()).toThrow(/use await sgd.getStateAsync\(\) instead/);
+    const state = await sgd.getStateAsync();
+    expect(Array.from(state.momentumBuffers[w.name]!.data)).toEqual([1, -1]);
+    expect(Array.from(await w.data())).toEqual([0.5, 1.5]);
+    // weights made on cpu, then moved onto the GPU by a forward pass there
+    await tf.setBackend('cpu');
+    const input = tfl.input({ shape: [4, 4, 2] });
+    const conv = new Conv2d({ name: 'c', filters: 3, kernelSize: 3, padding: 1 });
+    const model = tfl.model({ inputs: input, outputs: conv.apply(input) as tfl.SymbolicTensor });
+    const ref = exportStateDict(model);
+    await tf.setBackend('webgpu');
+    tf.dispose(model.predict(tf.add(tf.ones([1, 4, 4, 2]), 0)) as tf.Tensor);
+    expect(() => exportStateDict(model)).toThrow(/use await exportStateDictAsync\(\) instead/);
+    expect(await exportStateDictAsync(model)).toEqual(ref);
+    sgd.dispose();
+    model.dispose();
+    tf.dispose([x, w]);
+  });
 });
