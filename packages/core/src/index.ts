@@ -25,6 +25,10 @@ export {
   WASM_TRAINING_KERNELS,
 } from './kernels/wasm-training-kernels.js';
 export {
+  registerWebGpuTrainingKernels,
+  WEBGPU_TRAINING_KERNELS,
+} from './kernels/webgpu-training-kernels.js';
+export {
   autoChoice,
   BACKEND_NAMES,
   DEFAULT_INIT_BACKEND_OPTIONS,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from '../kernels/wasm-training-kernels.js';
+import { registerWebGpuTrainingKernels } from '../kernels/webgpu-training-kernels.js';
 import { throttleDawnPolling } from './dawn-polling.js';
 
 /** Backends facepar knows, in `auto`'s order of preference. */
@@ -241,6 +242,7 @@ async function probeWebgpu(resolveFrom: string): Promise<BackendCandidate> {
       return { name: 'webgpu', available: false, reason: why };
     }
   }
+  registerWebGpuTrainingKernels();
   let adapter: GpuAdapterLike | null;
   try {
     adapter = await gpu.requestAdapter();

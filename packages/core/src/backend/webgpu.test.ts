@@ -214,4 +214,27 @@ describe.runIf(available)(`gradients on webgpu (${where})`, () => {
     model.dispose();
     tf.dispose([x, w]);
   });
+
+  it('maxPool2d sends the gradient of tied maxima to the first, as PyTorch (facepar MaxPoolGrad)', async () => {
+    await tf.setBackend('webgpu');
+    // windows: [1 1; 1 1] (4-way tie), [0 -1; -1 -1], [-2 -3; -3 -2] (tie), [5 5; 5 5]
+    const x = tf.tensor4d([1, 1, 0, -1, 1, 1, -1, -1, -2, -3, 5, 5, -3, -2, 5, 5], [1, 4, 4, 1]);
+    const g = tf.grad((a: tf.Tensor) =>
+      tf.sum(maxPool2d({ x: a as tf.Tensor4D, kernelSize: 2, stride: 2, padding: 0 })),
+    )(x);
+    // tfjs-webgpu's own kernel gives 0 0 1 0 0 1 0 0 0 0 0 0 0 1 0 1 (last maximum)
+    expect(Array.from(await g.data())).toEqual([1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0]);
+    tf.dispose([x, g]);
+  });
+
+  it('addN of more tensors than a shader stage can bind sums them all (chunked AddN)', async () => {
+    await tf.setBackend('webgpu');
+    // tfjs-webgpu's own AddN returns stale memory past 7 inputs (an invalid pipeline)
+    for (const n of [7, 8, 20]) {
+      const ts = Array.from({ length: n }, (_, i) => tf.add(tf.fill([3], i + 1), 0));
+      const sum = tf.addN(ts);
+      expect(Array.from(await sum.data())).toEqual(new Array(3).fill((n * (n + 1)) / 2));
+      tf.dispose([...ts, sum]);
+    }
+  });
 });
