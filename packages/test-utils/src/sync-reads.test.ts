@@ -11,7 +11,12 @@ beforeAll(async () => {
 describe('withoutSyncReads', () => {
   it('makes dataSync/arraySync/bufferSync throw inside and restores them after', async () => {
     const t = tf.tensor1d([1, 2]);
-    for (const read of [() => t.dataSync(), () => t.arraySync(), () => t.bufferSync()]) {
+    const reads: (() => unknown)[] = [
+      () => t.dataSync(),
+      () => t.arraySync(),
+      () => t.bufferSync(),
+    ];
+    for (const read of reads) {
       await expect(withoutSyncReads(read)).rejects.toThrow(
         /synchronous read: Tensor\.(dataSync|arraySync|bufferSync)\(\) on a float32 \[2\] tensor/,
       );

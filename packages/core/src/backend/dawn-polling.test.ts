@@ -24,8 +24,8 @@ describe('throttleDawnPolling', () => {
       ran = true;
     });
     expect(kind(js)).toBe('Immediate');
-    const bound = globalThis.setImmediate(() => {}, 1);
-    expect(kind(bound)).toBe('Immediate');
+    const withArgs = globalThis.setImmediate((v: number) => void v, 1);
+    expect(kind(withArgs)).toBe('Immediate');
     await setImmediatePromise();
     expect(ran).toBe(true);
     // promisified setImmediate keeps working through the replacement

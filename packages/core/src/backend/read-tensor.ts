@@ -12,8 +12,8 @@ export const ASYNC_READ_BACKENDS: ReadonlySet<string> = new Set(['webgpu']);
  * be the backend's own storage (cpu, and webgpu after a read): copy it before changing it. The
  * tensor is not disposed.
  */
-export async function readTensor<D extends tf.DataType>(
-  tensor: tf.Tensor<tf.Rank> & { dtype: D },
+export async function readTensor<D extends tf.DataType = tf.NumericDataType>(
+  tensor: tf.Tensor,
 ): Promise<tf.DataTypeMap[D]> {
   if (tensor.isDisposed) throw new Error(`readTensor: the tensor (id ${tensor.id}) is disposed`);
   return (await tensor.data()) as tf.DataTypeMap[D];
@@ -59,8 +59,8 @@ export async function readScalar(tensor: tf.Tensor): Promise<number> {
  * on webgpu it throws an error that names `caller` and its asynchronous alternative, instead of
  * tfjs-webgpu's `OffscreenCanvas is not defined`.
  */
-export function readTensorSync<D extends tf.DataType>(
-  tensor: tf.Tensor<tf.Rank> & { dtype: D },
+export function readTensorSync<D extends tf.DataType = tf.NumericDataType>(
+  tensor: tf.Tensor,
   options: {
     /** The function that reads (for the error). */
     caller: string;

@@ -1,8 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readTensor, readTensorSync } from '../backend/read-tensor.js';
 
-type Float32Tensor = tf.Tensor<tf.Rank> & { dtype: 'float32' };
-
 export type WeightDecayMode = 'l2' | 'decoupled';
 
 export interface SgdOptions {
@@ -148,7 +146,7 @@ export function createSgd(options: SgdOptions): Sgd {
       // cannot mix two steps into one state.
       const at = { lr, step };
       const entries = [...buffers];
-      const values = await Promise.all(entries.map(([, t]) => readTensor(t as Float32Tensor)));
+      const values = await Promise.all(entries.map(([, t]) => readTensor<'float32'>(t)));
       return stateOf(
         at,
         entries.map(([name, t], i) => [name, t.shape, values[i] as Float32Array]),
@@ -160,7 +158,7 @@ export function createSgd(options: SgdOptions): Sgd {
         [...buffers].map(([name, t]) => [
           name,
           t.shape,
-          readTensorSync(t as Float32Tensor, {
+          readTensorSync<'float32'>(t, {
             caller: 'sgd.getState()',
             asyncAlternative: 'await sgd.getStateAsync()',
           }),

@@ -202,9 +202,8 @@ function exportEntries(plan: ExportItem[], values: Float32Array[]): Map<string, 
   return out;
 }
 
-type Float32Tensor = tf.Tensor<tf.Rank> & { dtype: 'float32' };
-const slotTensors = (plan: ExportItem[]): Float32Tensor[] =>
-  plan.flatMap((item) => ('slot' in item ? [item.slot.variable.read() as Float32Tensor] : []));
+const slotTensors = (plan: ExportItem[]): tf.Tensor[] =>
+  plan.flatMap((item) => ('slot' in item ? [item.slot.variable.read()] : []));
 
 /**
  * The model's weights as a PyTorch state dict (F32, PyTorch layout), keyed by rule from the
@@ -218,7 +217,7 @@ export async function exportStateDictAsync(
 ): Promise<Map<string, TensorEntry>> {
   const plan = exportPlan(model, options);
   // All reads are issued before the first await (a GPU backend queues them together).
-  const values = await Promise.all(slotTensors(plan).map((t) => readTensor(t)));
+  const values = await Promise.all(slotTensors(plan).map((t) => readTensor<'float32'>(t)));
   return exportEntries(plan, values);
 }
 
@@ -232,7 +231,7 @@ export function exportStateDict(
 ): Map<string, TensorEntry> {
   const plan = exportPlan(model, options);
   const values = slotTensors(plan).map((t) =>
-    readTensorSync(t, {
+    readTensorSync<'float32'>(t, {
       caller: 'exportStateDict()',
       asyncAlternative: 'await exportStateDictAsync()',
     }),

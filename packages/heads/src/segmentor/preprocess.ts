@@ -41,11 +41,9 @@ export function arrayToNhwc(options: {
   });
 }
 
-type Float32Tensor = tf.Tensor4D & { dtype: 'float32' };
-
 /** Runs `read` on the NCHW transpose of `t` and frees the transpose afterwards. */
-function withNchw<R>(t: tf.Tensor4D, read: (nchw: Float32Tensor) => R): R {
-  const nchw = tf.tidy(() => tf.transpose(t, [0, 3, 1, 2])) as Float32Tensor;
+function withNchw<R>(t: tf.Tensor4D, read: (nchw: tf.Tensor4D) => R): R {
+  const nchw = tf.tidy(() => tf.transpose(t, [0, 3, 1, 2]));
   const done = () => nchw.dispose();
   try {
     const r = read(nchw);
@@ -65,7 +63,7 @@ function withNchw<R>(t: tf.Tensor4D, read: (nchw: Float32Tensor) => R): R {
 export function nhwcToNchwData(t: tf.Tensor4D): { data: Float32Array; shape: number[] } {
   return withNchw(t, (nchw) => ({
     data: Float32Array.from(
-      readTensorSync(nchw, {
+      readTensorSync<'float32'>(nchw, {
         caller: 'nhwcToNchwData()',
         asyncAlternative: 'await nhwcToNchwDataAsync()',
       }),
@@ -79,7 +77,7 @@ export function nhwcToNchwDataAsync(
   t: tf.Tensor4D,
 ): Promise<{ data: Float32Array; shape: number[] }> {
   return withNchw(t, async (nchw) => ({
-    data: Float32Array.from(await readTensor(nchw)),
+    data: Float32Array.from(await readTensor<'float32'>(nchw)),
     shape: nchw.shape,
   }));
 }
