@@ -29,6 +29,7 @@ export {
   WEBGPU_TRAINING_KERNELS,
 } from './kernels/webgpu-training-kernels.js';
 export {
+  AUTO_PREFERENCE,
   autoChoice,
   BACKEND_NAMES,
   DEFAULT_INIT_BACKEND_OPTIONS,

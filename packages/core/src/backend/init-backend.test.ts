@@ -155,9 +155,22 @@ describe('autoChoice', () => {
     reason: 'x',
     ...(detail ? { detail } : {}),
   });
-  it('prefers tensorflow, then hardware webgpu, then wasm, then cpu', () => {
+  it('prefers hardware webgpu, then tensorflow, then wasm, then cpu', () => {
     expect(
-      autoChoice([c('tensorflow', true), c('webgpu', true), c('wasm', true), c('cpu', true)]),
+      autoChoice([
+        c('tensorflow', true),
+        c('webgpu', true, { software: false }),
+        c('wasm', true),
+        c('cpu', true),
+      ]),
+    ).toBe('webgpu');
+    expect(
+      autoChoice([
+        c('tensorflow', true),
+        c('webgpu', true, { software: true }),
+        c('wasm', true),
+        c('cpu', true),
+      ]),
     ).toBe('tensorflow');
     expect(
       autoChoice([

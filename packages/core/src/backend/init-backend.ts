@@ -6,9 +6,15 @@ import { registerWasmTrainingKernels } from '../kernels/wasm-training-kernels.js
 import { registerWebGpuTrainingKernels } from '../kernels/webgpu-training-kernels.js';
 import { throttleDawnPolling } from './dawn-polling.js';
 
-/** Backends facepar knows, in `auto`'s order of preference. */
+/** Backends facepar knows (the order of listings). */
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
+/**
+ * `auto`'s preference: a hardware WebGPU adapter is the GPU route (libtensorflow 2.9.1 behind
+ * tfjs-node-gpu loads only with the CUDA 11.2 / cuDNN 8.1 runtimes), then tfjs-node(-gpu), wasm,
+ * cpu.
+ */
+export const AUTO_PREFERENCE: readonly BackendName[] = ['webgpu', 'tensorflow', 'wasm', 'cpu'];
 export type BackendChoice = 'auto' | BackendName;
 
 export interface BackendCandidate {
@@ -27,7 +33,7 @@ export interface BackendReport {
 }
 
 export interface InitBackendOptions {
-  /** `auto` (default) takes the first usable of tensorflow, webgpu (hardware), wasm, cpu. */
+  /** `auto` (default) takes the first usable of webgpu (hardware), tensorflow, wasm, cpu. */
   backend?: BackendChoice;
   /**
    * Directory to resolve optional packages (`@tensorflow/tfjs-node(-gpu)`, `webgpu`) from when
@@ -337,7 +343,7 @@ export async function listBackends(
 
 /** The candidate `auto` takes: first available, except a software WebGPU adapter. */
 export function autoChoice(candidates: readonly BackendCandidate[]): BackendName {
-  for (const name of BACKEND_NAMES) {
+  for (const name of AUTO_PREFERENCE) {
     const c = candidates.find((k) => k.name === name);
     if (c?.available && !(name === 'webgpu' && c.detail?.software === true)) return name;
   }
@@ -362,9 +368,9 @@ async function activate(name: BackendName, resolveFrom: string): Promise<void> {
 }
 
 /**
- * Probes the backends, activates one (`tf.setBackend`) and says why. `auto` prefers
- * tfjs-node(-gpu) when installed, WebGPU on a hardware adapter, then wasm (with facepar's
- * training kernels), then cpu. An explicit choice that is unavailable throws with the reason.
+ * Probes the backends, activates one (`tf.setBackend`) and says why. `auto` prefers WebGPU on
+ * a hardware adapter, then tfjs-node(-gpu) when it loads, then wasm (with facepar's training
+ * kernels), then cpu. An explicit choice that is unavailable throws with the reason.
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendReport> {
   const { backend, resolveFrom } = resolveInitBackendOptions(options);
