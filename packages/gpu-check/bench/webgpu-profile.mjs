@@ -24,7 +24,8 @@ const cpuAll = () => cpuMs('/proc/self/stat');
 const cpuMain = () => cpuMs(`/proc/self/task/${process.pid}/stat`);
 
 await initBackend({ backend: 'webgpu' });
-if (env.PROFILE_POLL_MS !== undefined) throttleDawnPolling({ intervalMs: Number(env.PROFILE_POLL_MS) });
+if (env.PROFILE_POLL_MS !== undefined)
+  throttleDawnPolling({ intervalMs: Number(env.PROFILE_POLL_MS) });
 const backend = tf.backend();
 const device = backend.device;
 const t = { compileMs: 0, compiles: 0, submitMs: 0, submits: 0, buffers: 0 };
