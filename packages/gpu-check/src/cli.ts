@@ -26,62 +26,54 @@ function writeAtomic(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
+/** Numeric flags and the option each sets. */
+const NUMBER_FLAGS = {
+  size: 'size',
+  batch: 'batchSize',
+  steps: 'steps',
+  warmup: 'warmup',
+  width: 'width',
+  'parity-size': 'paritySize',
+  budget: 'budgetSeconds',
+} as const satisfies Record<string, keyof GpuCheckOptions>;
+const STRING_FLAGS = ['out', 'model', 'torch-script', 'python', ...Object.keys(NUMBER_FLAGS)];
+
 export async function main(argv: string[]): Promise<number> {
+  const fail = (why: unknown, usage = true) => {
+    const text = why instanceof Error ? why.message : String(why);
+    process.stderr.write(`gpu-check: ${text}\n${usage ? `${USAGE}\n` : ''}`);
+    return 2;
+  };
   let values: Record<string, string | boolean | undefined>;
   try {
+    const options = Object.fromEntries(STRING_FLAGS.map((f) => [f, { type: 'string' as const }]));
     ({ values } = parseArgs({
       args: argv,
-      options: {
-        out: { type: 'string' },
-        size: { type: 'string' },
-        batch: { type: 'string' },
-        steps: { type: 'string' },
-        warmup: { type: 'string' },
-        width: { type: 'string' },
-        'parity-size': { type: 'string' },
-        budget: { type: 'string' },
-        model: { type: 'string' },
-        'torch-script': { type: 'string' },
-        python: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
     }));
   } catch (e) {
-    process.stderr.write(`gpu-check: ${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
-    return 2;
+    return fail(e);
   }
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const out = values.out as string | undefined;
-  if (!out) {
-    process.stderr.write(`gpu-check: --out RESULT.json is required\n${USAGE}\n`);
-    return 2;
-  }
-  let options: GpuCheckOptions;
+  const s = (k: string) => values[k] as string | undefined;
+  const out = s('out');
+  if (!out) return fail('--out RESULT.json is required');
+  const options: GpuCheckOptions = {};
   try {
-    const s = (k: string) => values[k] as string | undefined;
-    const torchScript = s('torch-script');
-    options = {
-      ...(s('model') ? { model: s('model') } : {}),
-      size: int('size', s('size')),
-      batchSize: int('batch', s('batch')),
-      steps: int('steps', s('steps')),
-      warmup: int('warmup', s('warmup')),
-      width: int('width', s('width')),
-      paritySize: int('parity-size', s('parity-size')),
-      budgetSeconds: int('budget', s('budget')),
-      torch: torchScript
-        ? { script: path.resolve(torchScript), ...(s('python') ? { python: s('python') } : {}) }
-        : null,
-    };
-    for (const k of Object.keys(options) as (keyof GpuCheckOptions)[]) {
-      if (options[k] === undefined) delete options[k];
+    for (const [flag, key] of Object.entries(NUMBER_FLAGS)) {
+      const v = int(flag, s(flag));
+      if (v !== undefined) options[key] = v;
     }
+    const model = s('model');
+    if (model) options.model = model;
+    const script = s('torch-script');
+    const python = s('python');
+    options.torch = script ? { script: path.resolve(script), ...(python ? { python } : {}) } : null;
   } catch (e) {
-    process.stderr.write(`gpu-check: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 2;
+    return fail(e, false);
   }
   const file = path.resolve(out);
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -93,7 +85,7 @@ export async function main(argv: string[]): Promise<number> {
     log: (line) =>
       process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${line}\n`),
   }).catch((e: unknown) => {
-    process.stderr.write(`gpu-check: ${e instanceof Error ? e.message : String(e)}\n`);
+    fail(e, false);
     return null;
   });
   if (report == null) return 2;

@@ -102,18 +102,12 @@ export interface GpuCheckReport {
 }
 
 export function resolveGpuCheckOptions(options: GpuCheckOptions = {}): ResolvedGpuCheckOptions {
-  const d = DEFAULT_GPU_CHECK_OPTIONS;
-  const r: ResolvedGpuCheckOptions = {
-    model: options.model ?? d.model,
-    size: options.size ?? d.size,
-    batchSize: options.batchSize ?? d.batchSize,
-    steps: options.steps ?? d.steps,
-    warmup: options.warmup ?? d.warmup,
-    width: options.width ?? d.width,
-    paritySize: options.paritySize ?? d.paritySize,
-    budgetSeconds: options.budgetSeconds ?? d.budgetSeconds,
-    torch: options.torch ?? null,
-  };
+  const given = Object.fromEntries(
+    Object.entries(options).filter(
+      ([k, v]) => v !== undefined && k !== 'onProgress' && k !== 'log',
+    ),
+  );
+  const r: ResolvedGpuCheckOptions = { ...DEFAULT_GPU_CHECK_OPTIONS, torch: null, ...given };
   const ints: [keyof ResolvedGpuCheckOptions, number][] = [
     ['size', 32],
     ['batchSize', 1],
@@ -144,10 +138,27 @@ const median = (xs: number[]) => {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 
-function specOf(o: ResolvedGpuCheckOptions): SegmentorSpec {
-  const spec = getSegmentorSpec(o.model);
-  return o.width === 1 ? spec : scaleSegmentorSpec(spec, o.width);
+/**
+ * A registry model at a channel `width` (1: as registered), with its heads' dropout set to
+ * `dropout` when given (0 makes a training step deterministic across backends).
+ */
+export function checkSpec(options: {
+  model: string;
+  width?: number;
+  dropout?: number;
+}): SegmentorSpec {
+  const { model, width = 1, dropout } = options;
+  const base =
+    width === 1 ? getSegmentorSpec(model) : scaleSegmentorSpec(getSegmentorSpec(model), width);
+  if (dropout === undefined) return base;
+  return {
+    ...base,
+    decodeHead: { ...base.decodeHead, dropoutRatio: dropout },
+    auxiliaryHeads: base.auxiliaryHeads.map((a) => ({ ...a, dropoutRatio: dropout })),
+  };
 }
+
+const specOf = (o: ResolvedGpuCheckOptions) => checkSpec({ model: o.model, width: o.width });
 
 function environment(): Record<string, unknown> {
   const env: Record<string, unknown> = {

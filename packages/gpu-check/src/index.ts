@@ -1,4 +1,5 @@
 export {
+  checkSpec,
   DEFAULT_GPU_CHECK_OPTIONS,
   releaseWebGpu,
   resolveGpuCheckOptions,

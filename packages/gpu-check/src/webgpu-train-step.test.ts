@@ -1,15 +1,10 @@
-import {
-  createSegmentor,
-  getSegmentorSpec,
-  type Segmentor,
-  type SegmentorSpec,
-  scaleSegmentorSpec,
-} from '@facepar/heads';
+import { createSegmentor, type Segmentor } from '@facepar/heads';
 import { REPORT_CLASS_WEIGHTS, weightedCrossEntropy } from '@facepar/losses';
 import { initBackend } from '@facepar/core';
 import { withoutSyncReads } from '@facepar/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { checkSpec } from './gpu-check.js';
 import { missingKernels, recordKernels, TRAIN_STEP_KERNELS } from './kernels.js';
 import { syntheticFaceBatch } from './synthetic-batch.js';
 import {
@@ -31,12 +26,7 @@ requireWebGpuUnderCi();
 // taps, another code path).
 const WIDTH = 1 / 16;
 const SIZE = 296;
-const base = scaleSegmentorSpec(getSegmentorSpec('deeplabv3plus_r50-d8'), WIDTH);
-const spec: SegmentorSpec = {
-  ...base,
-  decodeHead: { ...base.decodeHead, dropoutRatio: 0 },
-  auxiliaryHeads: base.auxiliaryHeads.map((a) => ({ ...a, dropoutRatio: 0 })),
-};
+const spec = checkSpec({ model: 'deeplabv3plus_r50-d8', width: WIDTH, dropout: 0 });
 
 /** Synthetic faces, with the bottom eighth of every label map set to 255 (ignored). */
 async function batchWithIgnored(): Promise<TrainBatch> {

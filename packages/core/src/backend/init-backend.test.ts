@@ -155,43 +155,23 @@ describe('autoChoice', () => {
     reason: 'x',
     ...(detail ? { detail } : {}),
   });
-  it('prefers hardware webgpu, then tensorflow, then wasm, then cpu', () => {
-    expect(
-      autoChoice([
-        c('tensorflow', true),
-        c('webgpu', true, { software: false }),
-        c('wasm', true),
-        c('cpu', true),
-      ]),
-    ).toBe('webgpu');
-    expect(
-      autoChoice([
-        c('tensorflow', true),
-        c('webgpu', true, { software: true }),
-        c('wasm', true),
-        c('cpu', true),
-      ]),
-    ).toBe('tensorflow');
-    expect(
-      autoChoice([
-        c('tensorflow', false),
-        c('webgpu', true, { software: false }),
-        c('wasm', true),
-        c('cpu', true),
-      ]),
-    ).toBe('webgpu');
-    expect(
-      autoChoice([
-        c('tensorflow', false),
-        c('webgpu', true, { software: true }),
-        c('wasm', true),
-        c('cpu', true),
-      ]),
-    ).toBe('wasm');
-    expect(
-      autoChoice([c('tensorflow', false), c('webgpu', false), c('wasm', false), c('cpu', true)]),
-    ).toBe('cpu');
-  });
+  // [tensorflow loads, webgpu adapter ('hw' | 'sw' | null), wasm loads] -> auto's choice
+  it.each([
+    [true, 'hw', true, 'webgpu'],
+    [true, 'sw', true, 'tensorflow'],
+    [false, 'hw', true, 'webgpu'],
+    [false, 'sw', true, 'wasm'],
+    [false, null, false, 'cpu'],
+  ] as const)(
+    'prefers hardware webgpu, tensorflow, wasm, cpu: %s %s %s -> %s',
+    (tfjs, gpu, wasm, want) => {
+      const webgpu =
+        gpu == null ? c('webgpu', false) : c('webgpu', true, { software: gpu === 'sw' });
+      expect(autoChoice([c('tensorflow', tfjs), webgpu, c('wasm', wasm), c('cpu', true)])).toBe(
+        want,
+      );
+    },
+  );
 });
 
 describe('isSoftwareAdapter', () => {
