@@ -94,5 +94,6 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
-  process.exitCode = await main(process.argv.slice(2));
+  // Exit explicitly: Dawn can keep the event loop alive after the report is written.
+  process.exit(await main(process.argv.slice(2)));
 }
