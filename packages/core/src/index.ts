@@ -25,6 +25,11 @@ export {
   WASM_TRAINING_KERNELS,
 } from './kernels/wasm-training-kernels.js';
 export {
+  registerWebGpuTrainingKernels,
+  WEBGPU_TRAINING_KERNELS,
+} from './kernels/webgpu-training-kernels.js';
+export {
+  AUTO_PREFERENCE,
   autoChoice,
   BACKEND_NAMES,
   DEFAULT_INIT_BACKEND_OPTIONS,
@@ -35,6 +40,15 @@ export {
   resolveInitBackendOptions,
   TFJS_NODE_OPT_IN,
 } from './backend/init-backend.js';
+export { DEFAULT_DAWN_POLLING_OPTIONS, throttleDawnPolling } from './backend/dawn-polling.js';
+export type { DawnPollingOptions } from './backend/dawn-polling.js';
+export {
+  ASYNC_READ_BACKENDS,
+  readScalar,
+  readScalars,
+  readTensor,
+  readTensorSync,
+} from './backend/read-tensor.js';
 export type {
   BackendCandidate,
   BackendChoice,
@@ -179,6 +193,7 @@ export {
 // State dicts and optimiser (part B)
 export {
   exportStateDict,
+  exportStateDictAsync,
   flattenLayers,
   parameterNames,
   formatStateDictReport,

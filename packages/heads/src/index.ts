@@ -85,6 +85,7 @@ export {
   checkpointRenamer,
   detectCheckpointFormat,
   exportSegmentorWeights,
+  exportSegmentorWeightsAsync,
   loadSegmentorWeights,
 } from './segmentor/weights.js';
 export type { CheckpointFormat, LoadWeightsOptions } from './segmentor/weights.js';
@@ -92,6 +93,7 @@ export {
   CHECKPOINT_METADATA_KEY,
   CHECKPOINT_VERSION,
   exportSegmentorCheckpoint,
+  exportSegmentorCheckpointAsync,
   loadSegmentorCheckpoint,
   openSegmentor,
   readSegmentorCheckpointConfig,
@@ -105,6 +107,7 @@ export {
   arrayToNhwc,
   detectArrayLayout,
   nhwcToNchwData,
+  nhwcToNchwDataAsync,
   overlayLabels,
 } from './segmentor/preprocess.js';
 export type { ArrayLayout } from './segmentor/preprocess.js';

@@ -9,3 +9,4 @@ export type {
   ContractTensorEntry,
   SegmentorContractEntry,
 } from './contracts.js';
+export { withoutSyncReads } from './sync-reads.js';

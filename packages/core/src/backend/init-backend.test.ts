@@ -1,13 +1,18 @@
 import '../register.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import {
   autoChoice,
   BACKEND_NAMES,
   type BackendCandidate,
+  describeNativeLoadError,
   formatBackendTable,
   initBackend,
   isSoftwareAdapter,
+  listBackends,
   resolveInitBackendOptions,
 } from './init-backend.js';
 
@@ -22,6 +27,52 @@ function tfjsNodeInstalled(): boolean {
   }
   return false;
 }
+
+describe('tfjs-node(-gpu) load failures name the missing library', () => {
+  it('reads the soname from the dynamic loader message', () => {
+    expect(
+      describeNativeLoadError(
+        'libcudnn.so.8: cannot open shared object file: No such file or directory',
+      ),
+    ).toMatchObject({ missingLibrary: 'libcudnn.so.8', hint: expect.stringMatching(/CUDA 11.2/) });
+    expect(
+      describeNativeLoadError('libtensorflow.so.2: cannot open shared object file: No such file'),
+    ).toMatchObject({
+      missingLibrary: 'libtensorflow.so.2',
+      hint: expect.stringMatching(/install script/),
+    });
+    expect(describeNativeLoadError('Something else went wrong')).toEqual({});
+  });
+
+  it('listBackends reports it for an installed package that cannot load', async () => {
+    const app = fs.mkdtempSync(path.join(os.tmpdir(), 'facepar-tfjs-node-'));
+    const pkg = path.join(app, 'node_modules', '@tensorflow', 'tfjs-node-gpu');
+    fs.mkdirSync(pkg, { recursive: true });
+    fs.writeFileSync(
+      path.join(pkg, 'package.json'),
+      JSON.stringify({ name: '@tensorflow/tfjs-node-gpu', version: '4.22.0', main: 'index.js' }),
+    );
+    // what Node's dlopen of tfjs_binding.node throws on a CUDA 12 machine
+    fs.writeFileSync(
+      path.join(pkg, 'index.js'),
+      "throw new Error('libcudart.so.11.0: cannot open shared object file: No such file or directory');\n",
+    );
+    try {
+      const tensorflow = (await listBackends({ resolveFrom: app })).find(
+        (c) => c.name === 'tensorflow',
+      );
+      expect(tensorflow).toMatchObject({
+        available: false,
+        detail: { missingLibrary: 'libcudart.so.11.0' },
+      });
+      expect(tensorflow?.reason).toMatch(
+        /^@tensorflow\/tfjs-node-gpu failed to load: libcudart.so.11.0 not found \(libtensorflow 2.9.1 needs the CUDA 11.2 and cuDNN 8.1 runtimes/,
+      );
+    } finally {
+      fs.rmSync(app, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('initBackend', () => {
   it('activates cpu on request and reports every backend with a reason', async () => {
@@ -104,30 +155,23 @@ describe('autoChoice', () => {
     reason: 'x',
     ...(detail ? { detail } : {}),
   });
-  it('prefers tensorflow, then hardware webgpu, then wasm, then cpu', () => {
-    expect(
-      autoChoice([c('tensorflow', true), c('webgpu', true), c('wasm', true), c('cpu', true)]),
-    ).toBe('tensorflow');
-    expect(
-      autoChoice([
-        c('tensorflow', false),
-        c('webgpu', true, { software: false }),
-        c('wasm', true),
-        c('cpu', true),
-      ]),
-    ).toBe('webgpu');
-    expect(
-      autoChoice([
-        c('tensorflow', false),
-        c('webgpu', true, { software: true }),
-        c('wasm', true),
-        c('cpu', true),
-      ]),
-    ).toBe('wasm');
-    expect(
-      autoChoice([c('tensorflow', false), c('webgpu', false), c('wasm', false), c('cpu', true)]),
-    ).toBe('cpu');
-  });
+  // [tensorflow loads, webgpu adapter ('hw' | 'sw' | null), wasm loads] -> auto's choice
+  it.each([
+    [true, 'hw', true, 'webgpu'],
+    [true, 'sw', true, 'tensorflow'],
+    [false, 'hw', true, 'webgpu'],
+    [false, 'sw', true, 'wasm'],
+    [false, null, false, 'cpu'],
+  ] as const)(
+    'prefers hardware webgpu, tensorflow, wasm, cpu: %s %s %s -> %s',
+    (tfjs, gpu, wasm, want) => {
+      const webgpu =
+        gpu == null ? c('webgpu', false) : c('webgpu', true, { software: gpu === 'sw' });
+      expect(autoChoice([c('tensorflow', tfjs), webgpu, c('wasm', wasm), c('cpu', true)])).toBe(
+        want,
+      );
+    },
+  );
 });
 
 describe('isSoftwareAdapter', () => {

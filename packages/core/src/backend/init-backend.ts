@@ -3,10 +3,18 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from '../kernels/wasm-training-kernels.js';
+import { registerWebGpuTrainingKernels } from '../kernels/webgpu-training-kernels.js';
+import { throttleDawnPolling } from './dawn-polling.js';
 
-/** Backends facepar knows, in `auto`'s order of preference. */
+/** Backends facepar knows (the order of listings). */
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
+/**
+ * `auto`'s preference: a hardware WebGPU adapter is the GPU route (libtensorflow 2.9.1 behind
+ * tfjs-node-gpu loads only with the CUDA 11.2 / cuDNN 8.1 runtimes), then tfjs-node(-gpu), wasm,
+ * cpu.
+ */
+export const AUTO_PREFERENCE: readonly BackendName[] = ['webgpu', 'tensorflow', 'wasm', 'cpu'];
 export type BackendChoice = 'auto' | BackendName;
 
 export interface BackendCandidate {
@@ -25,7 +33,7 @@ export interface BackendReport {
 }
 
 export interface InitBackendOptions {
-  /** `auto` (default) takes the first usable of tensorflow, webgpu (hardware), wasm, cpu. */
+  /** `auto` (default) takes the first usable of webgpu (hardware), tensorflow, wasm, cpu. */
   backend?: BackendChoice;
   /**
    * Directory to resolve optional packages (`@tensorflow/tfjs-node(-gpu)`, `webgpu`) from when
@@ -89,27 +97,51 @@ async function importOptional(specifier: string, resolveFrom: string): Promise<u
   return import(pathToFileURL(resolved).href);
 }
 
-function isInstalled(specifier: string, resolveFrom: string): boolean {
-  for (const base of [import.meta.url, pathToFileURL(path.join(resolveFrom, 'noop.js')).href]) {
-    try {
-      createRequire(base).resolve(specifier);
-      return true;
-    } catch {
-      // try the next base
-    }
+/**
+ * What a tfjs-node(-gpu) load error says is missing: the shared library the dynamic loader could
+ * not open, and a hint for the known ones (libtensorflow 2.9.1 is built against CUDA 11.2 and
+ * cuDNN 8.1; CUDA 12 and 13 ship other sonames, so those machines cannot load it).
+ */
+export function describeNativeLoadError(message: string): {
+  missingLibrary?: string;
+  hint?: string;
+} {
+  const m = /([\w.+-]+\.so(?:\.[\w]+)*): cannot open shared object file/.exec(message);
+  if (m == null) return {};
+  const lib = m[1] as string;
+  if (/^lib(cudart|cudnn|cublas|cublasLt|cufft|curand|cusolver|cusparse)\.so/.test(lib)) {
+    return {
+      missingLibrary: lib,
+      hint: 'libtensorflow 2.9.1 needs the CUDA 11.2 and cuDNN 8.1 runtimes (libcudart.so.11.0, libcudnn.so.8); machines with CUDA 12 or 13 do not have them; use the webgpu backend there',
+    };
   }
-  return false;
+  if (/^libtensorflow/.test(lib)) {
+    return {
+      missingLibrary: lib,
+      hint: "the package's install script did not download libtensorflow (reinstall approving its build)",
+    };
+  }
+  return { missingLibrary: lib };
 }
 
 async function probeTensorflow(resolveFrom: string): Promise<BackendCandidate> {
   const failures: string[] = [];
+  const missing: string[] = [];
   for (const pkg of TFJS_NODE_PACKAGES) {
     try {
       await importOptional(pkg, resolveFrom);
     } catch (e) {
+      if (errorCode(e) === 'ERR_MODULE_NOT_FOUND') {
+        failures.push(`${pkg} not installed`);
+        continue;
+      }
+      const { missingLibrary, hint } = describeNativeLoadError(
+        String(e instanceof Error ? e.message : e),
+      );
+      if (missingLibrary) missing.push(missingLibrary);
       failures.push(
-        errorCode(e) === 'ERR_MODULE_NOT_FOUND'
-          ? `${pkg} not installed`
+        missingLibrary
+          ? `${pkg} failed to load: ${missingLibrary} not found${hint ? ` (${hint})` : ''}`
           : `${pkg} failed to load: ${firstLine(e)}`,
       );
       continue;
@@ -131,6 +163,7 @@ async function probeTensorflow(resolveFrom: string): Promise<BackendCandidate> {
     name: 'tensorflow',
     available: false,
     reason: `${failures.join('; ')}; opt in with: ${TFJS_NODE_OPT_IN}`,
+    ...(missing.length > 0 ? { detail: { missingLibrary: missing.join(', ') } } : {}),
   };
 }
 
@@ -154,6 +187,8 @@ async function installNodeWebGpu(resolveFrom: string): Promise<GpuLike> {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }
   const gpu = mod.create([]);
+  // Dawn busy-polls a core while any GPU promise is pending; poll gently instead.
+  throttleDawnPolling();
   if (g.navigator == null) {
     Object.defineProperty(globalThis, 'navigator', {
       value: { gpu },
@@ -190,13 +225,6 @@ export function isSoftwareAdapter(options: {
 }
 
 async function probeWebgpu(resolveFrom: string): Promise<BackendCandidate> {
-  if (!isInstalled('@tensorflow/tfjs-backend-webgpu', resolveFrom)) {
-    return {
-      name: 'webgpu',
-      available: false,
-      reason: '@tensorflow/tfjs-backend-webgpu is not installed',
-    };
-  }
   let gpu: GpuLike;
   try {
     gpu = await installNodeWebGpu(resolveFrom);
@@ -207,6 +235,20 @@ async function probeWebgpu(resolveFrom: string): Promise<BackendCandidate> {
         : `webgpu failed to load: ${firstLine(e)}`;
     return { name: 'webgpu', available: false, reason: why };
   }
+  // tfjs-backend-webgpu registers its backend at import only when navigator.gpu exists, so it
+  // is imported here, after Dawn (also what lets a bundled copy of it be found).
+  if (tf.findBackendFactory('webgpu') == null) {
+    try {
+      await importOptional('@tensorflow/tfjs-backend-webgpu', resolveFrom);
+    } catch (e) {
+      const why =
+        errorCode(e) === 'ERR_MODULE_NOT_FOUND'
+          ? '@tensorflow/tfjs-backend-webgpu is not installed'
+          : `@tensorflow/tfjs-backend-webgpu failed to load: ${firstLine(e)}`;
+      return { name: 'webgpu', available: false, reason: why };
+    }
+  }
+  registerWebGpuTrainingKernels();
   let adapter: GpuAdapterLike | null;
   try {
     adapter = await gpu.requestAdapter();
@@ -301,7 +343,7 @@ export async function listBackends(
 
 /** The candidate `auto` takes: first available, except a software WebGPU adapter. */
 export function autoChoice(candidates: readonly BackendCandidate[]): BackendName {
-  for (const name of BACKEND_NAMES) {
+  for (const name of AUTO_PREFERENCE) {
     const c = candidates.find((k) => k.name === name);
     if (c?.available && !(name === 'webgpu' && c.detail?.software === true)) return name;
   }
@@ -326,9 +368,9 @@ async function activate(name: BackendName, resolveFrom: string): Promise<void> {
 }
 
 /**
- * Probes the backends, activates one (`tf.setBackend`) and says why. `auto` prefers
- * tfjs-node(-gpu) when installed, WebGPU on a hardware adapter, then wasm (with facepar's
- * training kernels), then cpu. An explicit choice that is unavailable throws with the reason.
+ * Probes the backends, activates one (`tf.setBackend`) and says why. `auto` prefers WebGPU on
+ * a hardware adapter, then tfjs-node(-gpu) when it loads, then wasm (with facepar's training
+ * kernels), then cpu. An explicit choice that is unavailable throws with the reason.
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendReport> {
   const { backend, resolveFrom } = resolveInitBackendOptions(options);

@@ -12,7 +12,12 @@ import { randomArray, relativeError } from '../gradients/reference.test-helper.j
 import { maxPool2d } from '../ops/max-pool.js';
 import { torchPadding } from '../ops/padding.js';
 import { resizeBilinear } from '../ops/resize-bilinear.js';
+import { Conv2d } from '../layers/conv2d.js';
+import { createSgd } from '../optim/sgd.js';
+import { exportStateDict, exportStateDictAsync } from '../state-dict/state-dict.js';
 import { initBackend, listBackends } from './init-backend.js';
+import { readScalars, readTensorSync } from './read-tensor.js';
+import * as tfl from '@tensorflow/tfjs-layers';
 
 // WebGPU through Dawn (`webgpu` package). Users without a Vulkan driver skip; CI installs Mesa
 // (llvmpipe) and must not skip. llvmpipe compiles a shader per new shape: keep this small.
@@ -180,4 +185,56 @@ describe.runIf(available)(`gradients on webgpu (${where})`, () => {
       ).toBeLessThanOrEqual(1e-3);
     }
   }, 120_000);
+
+  it('reads asynchronously; the synchronous forms say what to use instead', async () => {
+    await tf.setBackend('webgpu');
+    const x = tf.add(tf.tensor1d([1, 2, 3]), 1); // device-resident
+    expect(() => readTensorSync(x, { caller: 'f()', asyncAlternative: 'await g()' })).toThrow(
+      "f() reads tensors synchronously, which the 'webgpu' backend cannot do in Node; use await g() instead",
+    );
+    expect(await readScalars([tf.sum(x), tf.max(x)])).toEqual([9, 4]);
+    const w = tf.variable(tf.ones([2]), true, 'webgpu_sgd_w');
+    const sgd = createSgd({ lr: 0.5, momentum: 0.9 });
+    sgd.apply({ variables: [w], grads: { [w.name]: tf.tensor1d([1, -1]) } });
+    expect(() => sgd.getState()).toThrow(/use await sgd.getStateAsync\(\) instead/);
+    const state = await sgd.getStateAsync();
+    expect(Array.from(state.momentumBuffers[w.name]!.data)).toEqual([1, -1]);
+    expect(Array.from(await w.data())).toEqual([0.5, 1.5]);
+    // weights made on cpu, then moved onto the GPU by a forward pass there
+    await tf.setBackend('cpu');
+    const input = tfl.input({ shape: [4, 4, 2] });
+    const conv = new Conv2d({ name: 'c', filters: 3, kernelSize: 3, padding: 1 });
+    const model = tfl.model({ inputs: input, outputs: conv.apply(input) as tfl.SymbolicTensor });
+    const ref = exportStateDict(model);
+    await tf.setBackend('webgpu');
+    tf.dispose(model.predict(tf.add(tf.ones([1, 4, 4, 2]), 0)) as tf.Tensor);
+    expect(() => exportStateDict(model)).toThrow(/use await exportStateDictAsync\(\) instead/);
+    expect(await exportStateDictAsync(model)).toEqual(ref);
+    sgd.dispose();
+    model.dispose();
+    tf.dispose([x, w]);
+  });
+
+  it('maxPool2d sends the gradient of tied maxima to the first, as PyTorch (facepar MaxPoolGrad)', async () => {
+    await tf.setBackend('webgpu');
+    // windows: [1 1; 1 1] (4-way tie), [0 -1; -1 -1], [-2 -3; -3 -2] (tie), [5 5; 5 5]
+    const x = tf.tensor4d([1, 1, 0, -1, 1, 1, -1, -1, -2, -3, 5, 5, -3, -2, 5, 5], [1, 4, 4, 1]);
+    const g = tf.grad((a: tf.Tensor) =>
+      tf.sum(maxPool2d({ x: a as tf.Tensor4D, kernelSize: 2, stride: 2, padding: 0 })),
+    )(x);
+    // tfjs-webgpu's own kernel gives 0 0 1 0 0 1 0 0 0 0 0 0 0 1 0 1 (last maximum)
+    expect(Array.from(await g.data())).toEqual([1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0]);
+    tf.dispose([x, g]);
+  });
+
+  it('addN of more tensors than a shader stage can bind sums them all (chunked AddN)', async () => {
+    await tf.setBackend('webgpu');
+    // tfjs-webgpu's own AddN returns stale memory past 7 inputs (an invalid pipeline)
+    for (const n of [7, 8, 20]) {
+      const ts = Array.from({ length: n }, (_, i) => tf.add(tf.fill([3], i + 1), 0));
+      const sum = tf.addN(ts);
+      expect(Array.from(await sum.data())).toEqual(new Array(3).fill((n * (n + 1)) / 2));
+      tf.dispose([...ts, sum]);
+    }
+  });
 });

@@ -76,7 +76,7 @@ describe('createSgd', () => {
     });
   }
 
-  it('getState/setState resumes exactly (momentum buffers by name)', () => {
+  it('getState/setState resumes exactly (momentum buffers by name)', async () => {
     const c = golden.cases[1]!;
     const vs = vars(c);
     const a = createSgd({ lr: 0.1, momentum: c.momentum, weightDecay: c.weightDecay });
@@ -85,7 +85,11 @@ describe('createSgd', () => {
     expect(state.step).toBe(2);
     expect(Object.keys(state.momentumBuffers)).toEqual(vs.map((v) => v.name));
     expect(state.momentumBuffers[vs[0]!.name]!.shape).toEqual([2, 3]);
+    // the asynchronous read (every backend) gives the same state; its reads are issued at
+    // once, so freeing the buffers while it is in flight does not change it
+    const pending = a.getStateAsync();
     a.dispose();
+    expect(await pending).toEqual(state);
     const b = createSgd({ lr: 1, momentum: c.momentum, weightDecay: c.weightDecay });
     b.setState(state);
     expect(b.lr).toBe(0.1);

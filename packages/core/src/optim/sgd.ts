@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { readTensor, readTensorSync } from '../backend/read-tensor.js';
 
 export type WeightDecayMode = 'l2' | 'decoupled';
 
@@ -75,6 +76,9 @@ export interface Sgd {
   readonly options: Readonly<ResolvedSgdOptions>;
   /** One `torch.optim.SGD.step()`. Does not dispose `grads` (the caller owns them). */
   apply(options: SgdApplyOptions): void;
+  /** The state, read asynchronously: works on every backend (webgpu included). */
+  getStateAsync(): Promise<SgdState>;
+  /** The state, read synchronously: cpu, wasm and tensorflow only (throws on webgpu). */
   getState(): SgdState;
   setState(state: SgdState): void;
   /** Frees the momentum buffers. */
@@ -91,6 +95,16 @@ export function createSgd(options: SgdOptions): Sgd {
   let lr = o.lr;
   let step = 0;
   const buffers = new Map<string, tf.Tensor>();
+  const stateOf = (
+    at: { lr: number; step: number },
+    read: [string, readonly number[], Float32Array][],
+  ): SgdState => {
+    const momentumBuffers: SgdState['momentumBuffers'] = {};
+    for (const [name, shape, data] of read) {
+      momentumBuffers[name] = { shape: [...shape], data: Float32Array.from(data) };
+    }
+    return { lr: at.lr, step: at.step, momentumBuffers };
+  };
 
   const apply = ({ grads, variables }: SgdApplyOptions) => {
     tf.tidy(() => {
@@ -127,12 +141,29 @@ export function createSgd(options: SgdOptions): Sgd {
     },
     options: o,
     apply,
+    async getStateAsync() {
+      // lr, step and every read are taken before the first await: an apply() meanwhile
+      // cannot mix two steps into one state.
+      const at = { lr, step };
+      const entries = [...buffers];
+      const values = await Promise.all(entries.map(([, t]) => readTensor<'float32'>(t)));
+      return stateOf(
+        at,
+        entries.map(([name, t], i) => [name, t.shape, values[i] as Float32Array]),
+      );
+    },
     getState() {
-      const momentumBuffers: SgdState['momentumBuffers'] = {};
-      for (const [name, t] of buffers) {
-        momentumBuffers[name] = { shape: [...t.shape], data: Float32Array.from(t.dataSync()) };
-      }
-      return { lr, step, momentumBuffers };
+      return stateOf(
+        { lr, step },
+        [...buffers].map(([name, t]) => [
+          name,
+          t.shape,
+          readTensorSync<'float32'>(t, {
+            caller: 'sgd.getState()',
+            asyncAlternative: 'await sgd.getStateAsync()',
+          }),
+        ]),
+      );
     },
     setState(state) {
       lr = checkLr(state.lr);

@@ -10,7 +10,12 @@ import { Conv2d } from '../layers/conv2d.js';
 import { DepthwiseConv2d } from '../layers/depthwise-conv2d.js';
 import { convModule } from '../modules/conv-module.js';
 import { depthwiseSeparableConvModule } from '../modules/depthwise-separable-conv-module.js';
-import { exportStateDict, flattenLayers, loadStateDict } from './state-dict.js';
+import {
+  exportStateDict,
+  exportStateDictAsync,
+  flattenLayers,
+  loadStateDict,
+} from './state-dict.js';
 
 interface Arr {
   shape: number[];
@@ -147,10 +152,11 @@ describe('state dicts', () => {
     model.dispose();
   });
 
-  it('export -> safetensors -> load -> export is bit-exact and keys follow the rule', () => {
+  it('export -> safetensors -> load -> export is bit-exact and keys follow the rule', async () => {
     const a = tinyModel(1);
     randomizeBn(a);
     const exported = exportStateDict(a);
+    expect(await exportStateDictAsync(a)).toEqual(exported);
     expect([...exported.keys()]).toEqual([
       'backbone.stem.0.conv.weight',
       'backbone.stem.0.bn.weight',

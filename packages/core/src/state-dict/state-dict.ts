@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { readTensor, readTensorSync } from '../backend/read-tensor.js';
 import { FileFormatError, quote } from '../io/errors.js';
 import { findNonFinite, type TensorEntry, toFloat32 } from '../io/tensor-entry.js';
 import { BatchNorm2d } from '../layers/batch-norm2d.js';
@@ -207,6 +208,45 @@ function collectSlots(model: LayerContainer): Map<string, Slot> {
   return slots;
 }
 
+/** What `exportStateDict` writes, in order: a slot to read, or a constant entry. */
+type ExportItem = { slot: Slot } | { key: string; entry: TensorEntry };
+
+function exportPlan(model: LayerContainer, options: ExportStateDictOptions): ExportItem[] {
+  const withTracked = options.numBatchesTracked ?? true;
+  const plan: ExportItem[] = [];
+  for (const layer of flattenLayers(model)) {
+    for (const slot of slotsOf(layer)) plan.push({ slot });
+    if (withTracked && isClass<BatchNorm2d>(layer, BatchNorm2d) && layer.gamma != null) {
+      plan.push({
+        key: `${layer.name}${IGNORED_SUFFIX}`,
+        entry: { dtype: 'I64', shape: [], data: new BigInt64Array(1) },
+      });
+    }
+  }
+  return plan;
+}
+
+function exportEntries(plan: ExportItem[], values: Float32Array[]): Map<string, TensorEntry> {
+  const out = new Map<string, TensorEntry>();
+  let v = 0;
+  for (const item of plan) {
+    if ('entry' in item) {
+      out.set(item.key, item.entry);
+      continue;
+    }
+    const { slot } = item;
+    out.set(slot.key, {
+      dtype: 'F32',
+      shape: [...slot.torchShape],
+      data: slot.toTorch(Float32Array.from(values[v++] as Float32Array)),
+    });
+  }
+  return out;
+}
+
+const slotTensors = (plan: ExportItem[]): tf.Tensor[] =>
+  plan.flatMap((item) => ('slot' in item ? [item.slot.variable.read()] : []));
+
 /**
  * The PyTorch parameter name (state-dict key, e.g. `backbone.conv1.weight`) of each variable the
  * naming rule covers, keyed by the tfjs variable name. tfjs suffixes variable names (`_1`, `_2`)
@@ -224,32 +264,35 @@ export function parameterNames(model: LayerContainer): Map<string, string> {
 /**
  * The model's weights as a PyTorch state dict (F32, PyTorch layout), keyed by rule from the
  * layer names: Conv2d/DepthwiseConv2d `L.weight`, `L.bias`; BatchNorm2d `L.weight`, `L.bias`,
- * `L.running_mean`, `L.running_var` (+ `L.num_batches_tracked`). Data is copied.
+ * `L.running_mean`, `L.running_var` (+ `L.num_batches_tracked`). Data is copied. Reads
+ * asynchronously, so it works on every backend (webgpu included).
+ */
+export async function exportStateDictAsync(
+  model: LayerContainer,
+  options: ExportStateDictOptions = {},
+): Promise<Map<string, TensorEntry>> {
+  const plan = exportPlan(model, options);
+  // All reads are issued before the first await (a GPU backend queues them together).
+  const values = await Promise.all(slotTensors(plan).map((t) => readTensor<'float32'>(t)));
+  return exportEntries(plan, values);
+}
+
+/**
+ * `exportStateDictAsync`, read synchronously: cpu, wasm and tensorflow backends only (throws on
+ * webgpu, which cannot read synchronously in Node).
  */
 export function exportStateDict(
   model: LayerContainer,
   options: ExportStateDictOptions = {},
 ): Map<string, TensorEntry> {
-  const withTracked = options.numBatchesTracked ?? true;
-  const out = new Map<string, TensorEntry>();
-  for (const layer of flattenLayers(model)) {
-    for (const slot of slotsOf(layer)) {
-      const data = slot.variable.read().dataSync() as Float32Array;
-      out.set(slot.key, {
-        dtype: 'F32',
-        shape: [...slot.torchShape],
-        data: slot.toTorch(Float32Array.from(data)),
-      });
-    }
-    if (withTracked && isClass<BatchNorm2d>(layer, BatchNorm2d) && layer.gamma != null) {
-      out.set(`${layer.name}${IGNORED_SUFFIX}`, {
-        dtype: 'I64',
-        shape: [],
-        data: new BigInt64Array(1),
-      });
-    }
-  }
-  return out;
+  const plan = exportPlan(model, options);
+  const values = slotTensors(plan).map((t) =>
+    readTensorSync<'float32'>(t, {
+      caller: 'exportStateDict()',
+      asyncAlternative: 'await exportStateDictAsync()',
+    }),
+  );
+  return exportEntries(plan, values);
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   exportSegmentorCheckpoint,
+  exportSegmentorCheckpointAsync,
   loadSegmentorCheckpoint,
   openSegmentor,
   readSegmentorCheckpointConfig,
@@ -15,9 +16,12 @@ beforeAll(async () => {
 });
 
 describe('facepar checkpoints (safetensors + JSON config in __metadata__)', () => {
-  it('restores the architecture and weights; predictions are identical', () => {
+  it('restores the architecture and weights; predictions are identical', async () => {
     const seg = createSegmentor({ model: 'deeplabv3plus_r18-d16-thin', numClasses: 7, seed: 5 });
     const bytes = exportSegmentorCheckpoint(seg);
+    expect(Buffer.from(await exportSegmentorCheckpointAsync(seg)).equals(Buffer.from(bytes))).toBe(
+      true,
+    );
     const file = readSafetensors(bytes);
     expect(readSegmentorCheckpointConfig(file.metadata).spec).toMatchObject({
       name: 'deeplabv3plus_r18-d16-thin',

@@ -1,7 +1,17 @@
-import { parseJson, quote, readSafetensors, writeSafetensors } from '@facepar/core';
+import {
+  parseJson,
+  quote,
+  readSafetensors,
+  type TensorEntry,
+  writeSafetensors,
+} from '@facepar/core';
 import type { SegmentorSpec } from './segmentor-registry.js';
 import { createSegmentor, type Segmentor, type SegmentorOptions } from './segmentor.js';
-import { exportSegmentorWeights, loadSegmentorWeights } from './weights.js';
+import {
+  exportSegmentorWeights,
+  exportSegmentorWeightsAsync,
+  loadSegmentorWeights,
+} from './weights.js';
 
 /** `__metadata__` key holding the checkpoint's JSON config. */
 export const CHECKPOINT_METADATA_KEY = 'facepar';
@@ -20,10 +30,17 @@ export interface SegmentorCheckpointConfig {
  * is the JSON `SegmentorCheckpointConfig`.
  */
 export function exportSegmentorCheckpoint(segmentor: Segmentor): Uint8Array {
+  return checkpointBytes(segmentor, exportSegmentorWeights(segmentor));
+}
+
+/** `exportSegmentorCheckpoint`, read asynchronously: works on every backend (webgpu included). */
+export async function exportSegmentorCheckpointAsync(segmentor: Segmentor): Promise<Uint8Array> {
+  return checkpointBytes(segmentor, await exportSegmentorWeightsAsync(segmentor));
+}
+
+function checkpointBytes(segmentor: Segmentor, weights: Map<string, TensorEntry>): Uint8Array {
   const config: SegmentorCheckpointConfig = { version: CHECKPOINT_VERSION, spec: segmentor.spec };
-  return writeSafetensors(exportSegmentorWeights(segmentor), {
-    [CHECKPOINT_METADATA_KEY]: JSON.stringify(config),
-  });
+  return writeSafetensors(weights, { [CHECKPOINT_METADATA_KEY]: JSON.stringify(config) });
 }
 
 /** Reads the config of a facepar checkpoint; other safetensors files throw saying so. */

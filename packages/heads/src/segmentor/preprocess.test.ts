@@ -1,7 +1,13 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { arrayToNhwc, detectArrayLayout, nhwcToNchwData, overlayLabels } from './preprocess.js';
+import {
+  arrayToNhwc,
+  detectArrayLayout,
+  nhwcToNchwData,
+  nhwcToNchwDataAsync,
+  overlayLabels,
+} from './preprocess.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -17,7 +23,7 @@ describe('input arrays', () => {
     expect(() => detectArrayLayout({ shape: [3, 5] })).toThrow(/rank 3 or 4/);
   });
 
-  it('converts NCHW data to NHWC and back', () => {
+  it('converts NCHW data to NHWC and back', async () => {
     // [1, 3, 1, 2]: channel c, column w -> value 10c + w
     const data = Float32Array.from([0, 1, 10, 11, 20, 21]);
     const t = arrayToNhwc({ data, shape: [1, 3, 1, 2] });
@@ -26,6 +32,7 @@ describe('input arrays', () => {
     const back = nhwcToNchwData(t);
     expect(back.shape).toEqual([1, 3, 1, 2]);
     expect(Array.from(back.data)).toEqual(Array.from(data));
+    expect(await nhwcToNchwDataAsync(t)).toEqual(back);
     t.dispose();
   });
 });

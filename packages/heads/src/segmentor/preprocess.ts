@@ -1,3 +1,4 @@
+import { readTensor, readTensorSync } from '@facepar/core';
 import * as tf from '@tensorflow/tfjs-core';
 
 export type ArrayLayout = 'NCHW' | 'NHWC';
@@ -40,13 +41,45 @@ export function arrayToNhwc(options: {
   });
 }
 
-/** NHWC tensor to NCHW data (PyTorch layout), e.g. for `.npy` logits. */
+/** Runs `read` on the NCHW transpose of `t` and frees the transpose afterwards. */
+function withNchw<R>(t: tf.Tensor4D, read: (nchw: tf.Tensor4D) => R): R {
+  const nchw = tf.tidy(() => tf.transpose(t, [0, 3, 1, 2]));
+  const done = () => nchw.dispose();
+  try {
+    const r = read(nchw);
+    if (r instanceof Promise) return r.finally(done) as R;
+    done();
+    return r;
+  } catch (e) {
+    done();
+    throw e;
+  }
+}
+
+/**
+ * NHWC tensor to NCHW data (PyTorch layout), e.g. for `.npy` logits. Reads synchronously: cpu,
+ * wasm and tensorflow backends only (throws on webgpu; use `nhwcToNchwDataAsync`).
+ */
 export function nhwcToNchwData(t: tf.Tensor4D): { data: Float32Array; shape: number[] } {
-  const out = tf.tidy(() => tf.transpose(t, [0, 3, 1, 2]));
-  const data = out.dataSync() as Float32Array;
-  const shape = out.shape;
-  out.dispose();
-  return { data: Float32Array.from(data), shape };
+  return withNchw(t, (nchw) => ({
+    data: Float32Array.from(
+      readTensorSync<'float32'>(nchw, {
+        caller: 'nhwcToNchwData()',
+        asyncAlternative: 'await nhwcToNchwDataAsync()',
+      }),
+    ),
+    shape: nchw.shape,
+  }));
+}
+
+/** `nhwcToNchwData`, read asynchronously: works on every backend (webgpu included). */
+export function nhwcToNchwDataAsync(
+  t: tf.Tensor4D,
+): Promise<{ data: Float32Array; shape: number[] }> {
+  return withNchw(t, async (nchw) => ({
+    data: Float32Array.from(await readTensor<'float32'>(nchw)),
+    shape: nchw.shape,
+  }));
 }
 
 /** Blends palette colours of `labels` over an RGB image: `(1 - alpha)·image + alpha·colour`. */

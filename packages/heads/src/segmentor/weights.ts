@@ -7,6 +7,7 @@ import {
 } from '@facepar/backbones';
 import {
   exportStateDict,
+  exportStateDictAsync,
   type LoadStateDictReport,
   loadStateDict,
   type TensorEntry,
@@ -93,4 +94,11 @@ export function loadSegmentorWeights(
  */
 export function exportSegmentorWeights(segmentor: Segmentor): Map<string, TensorEntry> {
   return exportStateDict(segmentor.model);
+}
+
+/** `exportSegmentorWeights`, read asynchronously: works on every backend (webgpu included). */
+export function exportSegmentorWeightsAsync(
+  segmentor: Segmentor,
+): Promise<Map<string, TensorEntry>> {
+  return exportStateDictAsync(segmentor.model);
 }

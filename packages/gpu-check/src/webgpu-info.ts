@@ -1,0 +1,53 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * GPU bytes from `tf.memory()`: in use by tensors, and held by the backend's buffer pool (in
+ * use + freed buffers kept for reuse, keyed by exact size). tfjs-webgpu names the second
+ * `numBytesAllocatedInGPU`, tfjs-webgl `numBytesInGPUAllocated`; both are read. Null on a backend
+ * without GPU memory.
+ */
+export function gpuMemory(): { inUse: number | null; allocated: number | null } {
+  const m = tf.memory() as unknown as Record<string, unknown>;
+  const num = (...keys: string[]) => {
+    for (const k of keys) if (typeof m[k] === 'number') return m[k] as number;
+    return null;
+  };
+  return {
+    inUse: num('numBytesInGPU'),
+    allocated: num('numBytesAllocatedInGPU', 'numBytesInGPUAllocated'),
+  };
+}
+
+interface WebGpuBackendLike {
+  device?: { limits?: Record<string, unknown>; features?: Iterable<string> };
+  adapterInfo?: Record<string, unknown>;
+  pipelineCache?: Record<string, unknown>;
+}
+
+/** Limits that decide whether the report's step fits (buffer sizes, workgroups). */
+const LIMITS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupsPerDimension',
+] as const;
+
+/** The active webgpu backend's device limits, features and compiled pipeline count. */
+export function webgpuDeviceInfo(): {
+  limits: Record<string, number>;
+  features: string[];
+  pipelines: number;
+} {
+  const b = tf.backend() as unknown as WebGpuBackendLike;
+  const limits: Record<string, number> = {};
+  for (const k of LIMITS) {
+    const v = b.device?.limits?.[k];
+    if (typeof v === 'number') limits[k] = v;
+  }
+  return {
+    limits,
+    features: [...(b.device?.features ?? [])].sort(),
+    pipelines: Object.keys(b.pipelineCache ?? {}).length,
+  };
+}
