@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { initBackend, readTensor } from '@facepar/core';
+import { gpuMemory, initBackend, readTensor } from '@facepar/core';
 import {
   createSegmentor,
   getSegmentorSpec,
@@ -14,7 +14,7 @@ import { REPORT_CLASS_WEIGHTS } from '@facepar/losses';
 import * as tf from '@tensorflow/tfjs-core';
 import { syntheticFaceBatch } from './synthetic-batch.js';
 import { createSegmentorTrainStep } from './train-step.js';
-import { gpuMemory, webgpuDeviceInfo } from './webgpu-info.js';
+import { webgpuDeviceInfo } from './webgpu-info.js';
 
 export interface GpuCheckOptions {
   /** Registry name of the model (default the report's `deeplabv3plus_r50-d8`). */

@@ -24,4 +24,4 @@ export type {
   SegmentorTrainStepOptions,
   TrainBatch,
 } from './train-step.js';
-export { gpuMemory, webgpuDeviceInfo } from './webgpu-info.js';
+export { webgpuDeviceInfo } from './webgpu-info.js';

@@ -1,10 +1,9 @@
-import { initBackend } from '@facepar/core';
+import { gpuMemory, initBackend } from '@facepar/core';
 import { createSegmentor } from '@facepar/heads';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { syntheticFaceBatch } from './synthetic-batch.js';
 import { createSegmentorTrainStep } from './train-step.js';
-import { gpuMemory } from './webgpu-info.js';
 import {
   requireWebGpuUnderCi,
   WEBGPU_ADAPTER,
