@@ -1,10 +1,12 @@
+import { gpuMemory } from '@facepar/core';
 import type { RecordSink } from '../records.js';
 import type { StepResult, TrainHook } from './hooks.js';
 import { isDue } from './hooks.js';
 
 /**
  * The logging window (mmengine `LoggerHook`): means of the loss parts and the pixel accuracy
- * over the last `every` iterations, as a `train` record at the window's last LR.
+ * over the last `every` iterations, as a `train` record at the window's last LR, with the GPU
+ * memory at its end on a GPU backend (mmengine logs `memory` likewise).
  */
 export function createLogWindowHook(options: { every: number; onRecord: RecordSink }): TrainHook {
   const { every, onRecord } = options;
@@ -20,6 +22,7 @@ export function createLogWindowHook(options: { every: number; onRecord: RecordSi
       };
       if (!isDue(state, every)) return;
       const { n } = sum;
+      const gpu = gpuMemory();
       onRecord({
         kind: 'train',
         iter: state.iter,
@@ -28,6 +31,8 @@ export function createLogWindowHook(options: { every: number; onRecord: RecordSi
         ...(Number.isNaN(step.aux) ? {} : { auxLoss: sum.aux / n }),
         lr: step.lr,
         pixelAcc: sum.acc / n,
+        ...(gpu.inUse === null ? {} : { gpuBytes: gpu.inUse }),
+        ...(gpu.allocated === null ? {} : { gpuBytesAllocated: gpu.allocated }),
         time: Date.now(),
       });
       sum = { loss: 0, decode: 0, aux: 0, acc: 0, n: 0 };
