@@ -19,24 +19,12 @@ import { gpuMemory } from './gpu-memory.js';
 import { initBackend, listBackends } from './init-backend.js';
 import { readScalars, readTensorSync } from './read-tensor.js';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { requireWebGpuUnderCi } from '@facepar/test-utils';
 
 // WebGPU through Dawn (`webgpu` package). Users without a Vulkan driver skip; CI installs Mesa
 // (llvmpipe) and must not skip. llvmpipe compiles a shader per new shape: keep this small.
-const webgpu = (await listBackends()).find((c) => c.name === 'webgpu');
-const available = webgpu?.available === true;
-const where = available
-  ? String(webgpu?.detail?.description ?? webgpu?.detail?.device ?? 'adapter')
-  : '';
+const { available, adapter: where } = await requireWebGpuUnderCi({ listBackends });
 const TOL = 1e-4;
-
-if (!available) {
-  describe('webgpu', () => {
-    it.runIf(Boolean(process.env.CI))('has an adapter under CI', () => {
-      throw new Error(`CI must run the WebGPU checks, but: ${webgpu?.reason}`);
-    });
-    it.skipIf(Boolean(process.env.CI))(`skipped: ${webgpu?.reason}`, () => {});
-  });
-}
 
 const CONV: Array<[ConvCase, 'conv2d' | 'depthwise']> = [
   [
