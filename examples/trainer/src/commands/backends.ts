@@ -13,8 +13,8 @@ export const createBackendsCommand = command(FLAG_TABLE, ({ out }) => ({
   usage: 'facepar backends [--backend NAME] [--json]',
   description: `Probes every tfjs backend (tfjs-node-gpu / tfjs-node if installed, WebGPU through Dawn, wasm
 with facepar's training kernels, cpu), activates the one --backend picks, and prints each
-backend's availability and why it was chosen or skipped. auto prefers tensorflow, then WebGPU
-on a hardware adapter (software adapters such as llvmpipe are skipped), then wasm, then cpu.`,
+backend's availability and why it was chosen or skipped. auto prefers WebGPU on a hardware
+adapter (software adapters such as llvmpipe are skipped), then tensorflow, then wasm, then cpu.`,
   async run({ values }) {
     const report = await initBackend({ backend: values.backend });
     out(values.json ? JSON.stringify(report, null, 2) : formatBackendTable(report));
