@@ -110,6 +110,11 @@ describe('stopping a run and resuming it with the printed command', () => {
       new RegExp(`^interrupted by SIGINT at iteration ${k}; checkpoint saved to `),
     );
     expect(events[1]).toMatch(/^resumed from /);
+    // a flag that would change the run is refused, naming both values
+    const again = createTrainCommand({ out: () => {}, workers: 0 });
+    await expect(again.run(['--resume', '--work-dir', workDir, '--holdout', '2'])).rejects.toThrow(
+      /--holdout 2: data.source.val is \{"holdout":3\}.*--resume --work-dir \S+ is enough/,
+    );
   }, 300_000);
 
   it('SIGTERM and SIGHUP checkpoint, log and exit 143 and 129; a resumed window averages both sessions', async () => {

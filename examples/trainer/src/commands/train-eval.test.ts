@@ -1,12 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSyntheticDataset } from '@facepar/celebamask-data';
 import { ConfusionMatrix, decodeLabelPng } from '@facepar/metrics';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readJsonl } from '@facepar/train';
 import { initBackend } from '@facepar/core';
 import { packageFixture } from '@facepar/test-utils';
+import { readJsonl, TrainRunError } from '@facepar/train';
 import { createConvertCommand } from './convert.js';
 import { createEvalCommand } from './eval.js';
 import { createMiouCommand } from './miou.js';
@@ -70,6 +70,26 @@ describe('facepar train', () => {
     });
     expect(c.lines.join('\n')).toMatch(/mIoU \d+\.\d\d/);
   }, 600_000);
+
+  it('--set changes the typed config and --dry-run prints it without writing anything', async () => {
+    const workDir = join(mkdtempSync(join(tmpdir(), 'facepar-dry-')), 'run');
+    const c = capture();
+    const train = createTrainCommand({ out: c.out, stream: quiet, workers: 0 });
+    const args = ['--config', 'report', '--data', 'synthetic', '--work-dir', workDir];
+    const sets = ['--set', 'optimizer.lr=0.02', '--set', 'data.pipeline.flipProb=0'];
+    expect(await train.run([...args, ...sets, '--iters', '100', '--dry-run'])).toBe(0);
+    const config = JSON.parse(c.lines.join('\n'));
+    expect(config.optimizer).toEqual({ lr: 0.02, momentum: 0.9, weightDecay: 5e-4 });
+    expect(config.data.pipeline.flipProb).toBe(0);
+    expect(config.schedule.maxIters).toBe(100);
+    expect(config.data.source.root).toBe(join(workDir, 'data'));
+    expect(existsSync(workDir)).toBe(false);
+    // a caller's mistake: runCli exits with the usage code for it
+    await expect(train.run([...args, '--set', 'optimizer.lrr=1'])).rejects.toThrow(TrainRunError);
+    await expect(train.run([...args, '--set', 'optimizer.lrr=1'])).rejects.toThrow(
+      "train: --set optimizer.lrr=1: unknown key 'optimizer.lrr'; optimizer has lr, momentum, weightDecay, weightDecayMode, nesterov",
+    );
+  });
 
   it('rejects bad flags with the flag and the fix', async () => {
     const train = createTrainCommand({ out: () => {}, stream: quiet, workers: 0 });
