@@ -20,7 +20,10 @@ export function publishedPackages() {
     .readdirSync(pkgsDir)
     .map((d) => path.join(pkgsDir, d))
     .filter((d) => fs.existsSync(path.join(d, 'package.json')))
-    .map((dir) => ({ dir, pj: JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) }))
+    .map((dir) => ({
+      dir,
+      pj: JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')),
+    }))
     .filter(({ pj }) => !pj.private);
 }
 
@@ -65,7 +68,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const dest = path.resolve(process.argv[2] ?? path.join(REPO_ROOT, 'tarballs'));
   fs.mkdirSync(dest, { recursive: true });
   const packages = publishedPackages();
-  for (const p of packages) console.log(`packed ${path.relative(process.cwd(), packPackage({ ...p, dest }))}`);
+  for (const p of packages)
+    console.log(`packed ${path.relative(process.cwd(), packPackage({ ...p, dest }))}`);
   console.log(`\nInstall one (run beside the clone; the README of each package has its line):`);
   for (const p of packages) console.log(`  ${installCommand(p.pj.name, packages)}`);
 }

@@ -51,7 +51,12 @@ describeWithSharedData('the README walk-through on celebamask-mini', 'data', (da
     const printed: string[] = [];
     const io = {
       out: (l: string) => printed.push(l),
-      stream: { write: (s: string) => (watch(s), true) },
+      stream: {
+        write: (s: string) => {
+          watch(s);
+          return true;
+        },
+      },
       workers: 0,
     };
     const cli = [createTrainCommand, createEvalCommand, createPredictCommand, createMiouCommand];
