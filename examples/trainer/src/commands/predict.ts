@@ -5,8 +5,9 @@ import { FLAGS } from '../flags.js';
 import { setupBackend } from './shared.js';
 import { type Command, command } from './types.js';
 
+const W = 'a run or checkpoint folder, a .safetensors or a .pth file';
 const FLAG_TABLE = {
-  weights: str('W', 'weights', { required: 'a run or checkpoint folder, a .safetensors or .pth' }),
+  weights: str('W', W, { required: W }),
   input: list('X', 'photos or .npy arrays: files, folders, quoted globs (more X may follow)'),
   out: str('DIR', 'output folder: <stem>.png label maps', { required: 'an output folder' }),
   overlay: bool('also <stem>_overlay.png: the label colours over the photo'),

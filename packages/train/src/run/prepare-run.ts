@@ -148,34 +148,24 @@ function checkResume(request: TrainRunRequest, workDir: string): TrainConfig {
       `--set ${a}`,
       asked(() => applyConfigSets({ config: stored, sets: [a] })),
     );
-  const src = stored.data.source;
-  const data = (field: string, given: unknown, key: string, value: unknown) => {
+  // the other flags each restate one key: the flag's value (paths resolved) must be the key's
+  const same = (field: keyof TrainRunRequest, given: unknown, key: string, value: unknown) => {
     if (given !== undefined && !isDeepStrictEqual(given, value ?? null))
-      conflicts.push(
-        `${flag(field)} ${show(request[field as keyof TrainRunRequest])}: ${key} is ${show(value ?? null)}`,
-      );
+      conflicts.push(`${flag(field)} ${show(request[field])}: ${key} is ${show(value ?? null)}`);
   };
-  const { data: root, holdout } = request;
+  const src = stored.data.source;
+  const { data: root, holdout, valSplit, loadFrom, backboneWeights } = request;
   const dir = root === 'synthetic' ? resolve(workDir, 'data') : root && resolve(root);
-  data('data', dir, 'data.source.root', src?.root);
-  data('layout', request.layout, 'data.source.layout', src?.layout ?? 'auto');
-  data('split', request.split, 'data.source.split', src?.split ?? 'train');
-  data('valSplit', request.valSplit && { split: request.valSplit }, 'data.source.val', src?.val);
-  if (src?.synthetic) data('holdout', holdout, 'data.source.synthetic.val', src.synthetic.val);
-  else data('holdout', holdout && { holdout }, 'data.source.val', src?.val);
-  const files = { loadFrom: request.loadFrom, backboneWeights: request.backboneWeights };
-  if (request.backend !== undefined && request.backend !== (stored.backend ?? 'auto')) {
-    conflicts.push(`--backend ${request.backend}: backend is ${stored.backend ?? 'auto'}`);
-  }
-  if (files.loadFrom !== undefined && resolve(files.loadFrom) !== stored.loadFrom) {
-    conflicts.push(`--load-from ${files.loadFrom}: loadFrom is ${show(stored.loadFrom ?? null)}`);
-  }
-  const pretrained = stored.model.pretrained ?? null;
-  if (files.backboneWeights !== undefined && resolve(files.backboneWeights) !== pretrained) {
-    conflicts.push(
-      `--backbone-weights ${files.backboneWeights}: model.pretrained is ${show(pretrained)}`,
-    );
-  }
+  same('data', dir, 'data.source.root', src?.root);
+  same('layout', request.layout, 'data.source.layout', src?.layout ?? 'auto');
+  same('split', request.split, 'data.source.split', src?.split ?? 'train');
+  same('valSplit', valSplit && { split: valSplit }, 'data.source.val', src?.val);
+  if (src?.synthetic) same('holdout', holdout, 'data.source.synthetic.val', src.synthetic.val);
+  else same('holdout', holdout && { holdout }, 'data.source.val', src?.val);
+  same('backend', request.backend, 'backend', stored.backend ?? 'auto');
+  same('loadFrom', loadFrom && resolve(loadFrom), 'loadFrom', stored.loadFrom);
+  const pretrained = backboneWeights && resolve(backboneWeights);
+  same('backboneWeights', pretrained, 'model.pretrained', stored.model.pretrained);
   if (conflicts.length > 0) {
     throw new TrainRunError(
       `train --resume: the run in ${workDir} is continued as its config.json says; these flags would change it: ${conflicts.join(' | ')}. Drop them (--resume --work-dir ${workDir} is enough), or start a new run in another --work-dir`,
