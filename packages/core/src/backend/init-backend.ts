@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from '../kernels/wasm-training-kernels.js';
+import { activateWasm, availableCores } from './wasm-threads.js';
 
 /** Backends facepar knows, in `auto`'s order of preference. */
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -32,13 +33,24 @@ export interface InitBackendOptions {
    * @facepar/core cannot see them (pnpm installs them into the application). Default: cwd.
    */
   resolveFrom?: string;
+  /**
+   * wasm: XNNPACK threads (the threaded SIMD build through a Node worker shim when > 1).
+   * Default: the cores this process may use (`os.availableParallelism()`). Fixed once wasm
+   * has started in the process.
+   */
+  threads?: number;
 }
 
-export const DEFAULT_INIT_BACKEND_OPTIONS = { backend: 'auto', resolveFrom: undefined } as const;
+export const DEFAULT_INIT_BACKEND_OPTIONS = {
+  backend: 'auto',
+  resolveFrom: undefined,
+  threads: undefined,
+} as const;
 
 export function resolveInitBackendOptions(options: InitBackendOptions = {}): {
   backend: BackendChoice;
   resolveFrom: string;
+  threads: number;
 } {
   const backend = options.backend ?? DEFAULT_INIT_BACKEND_OPTIONS.backend;
   const allowed: readonly string[] = ['auto', ...BACKEND_NAMES];
@@ -53,7 +65,11 @@ export function resolveInitBackendOptions(options: InitBackendOptions = {}): {
       `initBackend: resolveFrom must be a directory path, got ${JSON.stringify(resolveFrom)}`,
     );
   }
-  return { backend, resolveFrom };
+  const threads = options.threads ?? availableCores();
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new Error(`initBackend: threads must be an integer >= 1, got ${String(threads)}`);
+  }
+  return { backend, resolveFrom, threads };
 }
 
 const TFJS_NODE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
@@ -254,15 +270,12 @@ async function probeWasm(): Promise<BackendCandidate> {
     };
   }
   registerWasmTrainingKernels();
-  const detail: Record<string, boolean> = {};
-  for (const flag of ['WASM_HAS_SIMD_SUPPORT', 'WASM_HAS_MULTITHREAD_SUPPORT']) {
-    try {
-      detail[flag === 'WASM_HAS_SIMD_SUPPORT' ? 'simd' : 'threads'] = Boolean(
-        await tf.env().getAsync(flag),
-      );
-    } catch {
-      // flag not registered: leave it out
-    }
+  // tfjs's own WASM_HAS_MULTITHREAD_SUPPORT is false in Node; facepar's shim decides threads.
+  const detail: Record<string, boolean | number> = { cores: availableCores() };
+  try {
+    detail.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  } catch {
+    // flag not registered: leave it out
   }
   return {
     name: 'wasm',
@@ -314,7 +327,16 @@ function silenceCpuBanner(): void {
   if (b !== undefined && 'firstUse' in b) b.firstUse = false;
 }
 
-async function activate(name: BackendName, resolveFrom: string): Promise<void> {
+/** Activates `name`; returns facts to add to its candidate (wasm: its threads and build). */
+async function activate(
+  name: BackendName,
+  resolveFrom: string,
+  threads: number,
+): Promise<BackendCandidate['detail']> {
+  if (name === 'wasm') {
+    const r = await activateWasm({ threads });
+    return { threads: r.threads, build: r.build, threadsReason: r.reason };
+  }
   if (name === 'webgpu' && tf.findBackendFactory('webgpu') == null) {
     await importOptional('@tensorflow/tfjs-backend-webgpu', resolveFrom);
   }
@@ -323,6 +345,7 @@ async function activate(name: BackendName, resolveFrom: string): Promise<void> {
   if (!ok || tf.getBackend() !== name)
     throw new Error(`initBackend: backend '${name}' failed to initialise`);
   if (name === 'cpu') silenceCpuBanner();
+  return undefined;
 }
 
 /**
@@ -331,19 +354,20 @@ async function activate(name: BackendName, resolveFrom: string): Promise<void> {
  * training kernels), then cpu. An explicit choice that is unavailable throws with the reason.
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendReport> {
-  const { backend, resolveFrom } = resolveInitBackendOptions(options);
+  const { backend, resolveFrom, threads } = resolveInitBackendOptions(options);
   const probed = await listBackends({ resolveFrom });
   const chosen = backend === 'auto' ? autoChoice(probed) : backend;
   const target = probed.find((c) => c.name === chosen) as BackendCandidate;
   if (!target.available) {
     throw new Error(`initBackend: backend '${chosen}' is unavailable: ${target.reason}`);
   }
-  await activate(chosen, resolveFrom);
+  const facts = await activate(chosen, resolveFrom, threads);
   const candidates = probed.map((c): BackendCandidate => {
     if (c.name === chosen)
       return {
         ...c,
-        reason: `chosen (${backend === 'auto' ? 'auto' : 'requested'}): ${c.reason.replace(/; auto skips it.*$/, '')}`,
+        reason: `chosen (${backend === 'auto' ? 'auto' : 'requested'}): ${c.reason.replace(/; auto skips it.*$/, '')}${facts?.threadsReason ? `; ${facts.threadsReason}` : ''}`,
+        ...(facts ? { detail: { ...c.detail, ...facts } } : {}),
       };
     if (!c.available) return c;
     const why =
