@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { markDilationAwareBackprop } from '../gradients/conv-gradients.js';
 import { conv2dFilterGradient, conv2dInputGradient } from './conv-backprop.js';
 import { asTensor, flipSpatial, pair, padOrCrop, zeroUpsample } from './kernel-utils.js';
+import { leadingMean, leadingSum, rememberReplacedKernel } from './leading-reduce.js';
 
 /**
  * Training kernels for the tfjs wasm backend, which in 4.22 lacks the filter/input gradients of
@@ -15,6 +16,8 @@ import { asTensor, flipSpatial, pair, padOrCrop, zeroUpsample } from './kernel-u
  * - DepthwiseConv2dNativeBackpropInput: dy zero-upsampled by the stride, convolved with the
  *   flipped filter.
  * - UnsortedSegmentSum: ScatterNd, which sums duplicate indices.
+ * - Sum / Mean over leading axes: float64 accumulation in place (`leading-reduce.ts`); wasm's
+ *   float32 running sums made BatchNorm statistics ~1e-6 off.
  * - MaxPoolGrad: replaces wasm's, which sends the gradient of an all-negative window to its
  *   first cell and of a tied window to its last (PyTorch: the first maximum). Each window tap is
  *   copied out by a depthwise conv with a one-hot filter (exact); the first tap equal to the
@@ -306,6 +309,8 @@ export const WASM_TRAINING_KERNELS: readonly {
   },
   { kernelName: 'UnsortedSegmentSum', kernelFunc: unsortedSegmentSum, replaces: false },
   { kernelName: 'MaxPoolGrad', kernelFunc: maxPoolGrad, replaces: true },
+  { kernelName: 'Sum', kernelFunc: leadingSum, replaces: true },
+  { kernelName: 'Mean', kernelFunc: leadingMean, replaces: true },
 ];
 
 const registered = new Set<string>();
@@ -324,9 +329,17 @@ export function registerWasmTrainingKernels(options: { backendName?: string } = 
     const existing = tf.getKernel(k.kernelName, backendName);
     if (existing !== undefined) {
       if (!k.replaces) continue;
+      rememberReplacedKernel(backendName, existing);
       tf.unregisterKernel(k.kernelName, backendName);
     }
-    tf.registerKernel({ kernelName: k.kernelName, backendName, kernelFunc: k.kernelFunc });
+    // keep the replaced kernel's setup (it binds its wasm function, which Sum/Mean delegate to)
+    const setupFunc = existing?.setupFunc;
+    tf.registerKernel({
+      kernelName: k.kernelName,
+      backendName,
+      kernelFunc: k.kernelFunc,
+      ...(setupFunc ? { setupFunc } : {}),
+    });
     registered.add(key);
     done.push(k.kernelName);
   }
