@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { registerWasmTrainingKernels } from '../kernels/wasm-training-kernels.js';
 
 /**
  * tfjs-backend-wasm's threaded-SIMD build in Node. tfjs 4.22 disables it there
@@ -147,7 +148,8 @@ async function setWasm(): Promise<void> {
 }
 
 /**
- * Activates the wasm backend (`tf.setBackend('wasm')`) with `threads` XNNPACK threads:
+ * Activates the wasm backend (`tf.setBackend('wasm')`, facepar's training kernels registered)
+ * with `threads` XNNPACK threads:
  * the threaded-SIMD build through the Node worker shim when `threads` > 1, else (or when the
  * shim cannot run here) the single-threaded SIMD build; the report says which and why.
  * The thread count is fixed when the backend first starts: if wasm already runs in this
@@ -159,6 +161,7 @@ export async function activateWasm(options: { threads?: number } = {}): Promise<
     throw new Error(`activateWasm: threads must be an integer >= 1, got ${String(requested)}`);
   }
   const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as WasmModule;
+  registerWasmTrainingKernels();
   const report = (build: WasmThreadsReport['build'], reason: string): WasmThreadsReport => ({
     threads: wasm.getThreadsCount(),
     requested,

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { markDilationAwareBackprop } from '../gradients/conv-gradients.js';
 import { conv2dFilterGradient, conv2dInputGradient } from './conv-backprop.js';
 import { asTensor, flipSpatial, pair, padOrCrop, zeroUpsample } from './kernel-utils.js';
-import { leadingMean, leadingSum, rememberReplacedKernel } from './leading-reduce.js';
+import { meanF64, rememberReplacedKernel, sumF64 } from './reduce-f64.js';
 
 /**
  * Training kernels for the tfjs wasm backend, which in 4.22 lacks the filter/input gradients of
@@ -16,7 +16,7 @@ import { leadingMean, leadingSum, rememberReplacedKernel } from './leading-reduc
  * - DepthwiseConv2dNativeBackpropInput: dy zero-upsampled by the stride, convolved with the
  *   flipped filter.
  * - UnsortedSegmentSum: ScatterNd, which sums duplicate indices.
- * - Sum / Mean over leading axes: float64 accumulation in place (`leading-reduce.ts`); wasm's
+ * - Sum / Mean over contiguous axes: float64 accumulation in place (`reduce-f64.ts`); wasm's
  *   float32 running sums made BatchNorm statistics ~1e-6 off.
  * - MaxPoolGrad: replaces wasm's, which sends the gradient of an all-negative window to its
  *   first cell and of a tied window to its last (PyTorch: the first maximum). Each window tap is
@@ -309,8 +309,8 @@ export const WASM_TRAINING_KERNELS: readonly {
   },
   { kernelName: 'UnsortedSegmentSum', kernelFunc: unsortedSegmentSum, replaces: false },
   { kernelName: 'MaxPoolGrad', kernelFunc: maxPoolGrad, replaces: true },
-  { kernelName: 'Sum', kernelFunc: leadingSum, replaces: true },
-  { kernelName: 'Mean', kernelFunc: leadingMean, replaces: true },
+  { kernelName: 'Sum', kernelFunc: sumF64, replaces: true },
+  { kernelName: 'Mean', kernelFunc: meanF64, replaces: true },
 ];
 
 const registered = new Set<string>();
