@@ -47,10 +47,11 @@ function reference(
 // [N, H, W, C], data = offset + spread · noise: BatchNorm over 2 values (the ASPP image-pool
 // branch at batch 2) and over 60 values far off centre. In float32 tfjs ops both lose 2-4
 // digits of the backward (the formula cancels) and the mean's rounding shows in x − mean.
-const CASES = [
+type Shape4 = [number, number, number, number];
+const CASES: { name: string; shape: Shape4; offset: number; spread: number }[] = [
   { name: 'two values per channel', shape: [2, 1, 1, 6], offset: 3, spread: 0.01 },
   { name: 'values far off centre', shape: [2, 6, 5, 4], offset: 50, spread: 0.5 },
-] as const;
+];
 
 describe.each(TEST_BACKENDS)('BatchNorm2d training arithmetic on %s', (backend) => {
   it.each(CASES)(
@@ -58,7 +59,7 @@ describe.each(TEST_BACKENDS)('BatchNorm2d training arithmetic on %s', (backend) 
     async ({ shape, offset, spread }) => {
       await useBackend(backend);
       const c = shape[3];
-      const size = shape.reduce((a, b) => a * b, 1);
+      const size = shape.reduce((a: number, b: number) => a * b, 1);
       const x64 = Float64Array.from(randomArray(size, 1), (v) => offset + spread * v);
       const x32 = Float32Array.from(x64);
       const g32 = Float32Array.from(randomArray(c, 2), (v) => 1 + 0.3 * v);
@@ -73,10 +74,10 @@ describe.each(TEST_BACKENDS)('BatchNorm2d training arithmetic on %s', (backend) 
         Float64Array.from(r32),
       );
       const bn = new BatchNorm2d({ name: 'bn' });
-      bn.build(shape as unknown as number[]);
+      bn.build(shape);
       bn.setWeights([tf.tensor1d(g32), tf.tensor1d(b32), tf.zeros([c]), tf.ones([c])]);
-      const x = tf.variable(tf.tensor4d(x32, shape as unknown as [number, number, number, number]));
-      const r = tf.tensor(r32, shape as unknown as number[]);
+      const x = tf.variable(tf.tensor4d(x32, shape));
+      const r = tf.tensor(r32, shape);
       const [gamma, beta] = bn.trainableWeights.map((w) => w.read() as tf.Variable);
       const y = tf.tidy(() => bn.apply(x, { training: true }) as tf.Tensor);
       const { value, grads } = tf.variableGrads(
