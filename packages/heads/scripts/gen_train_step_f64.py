@@ -1,7 +1,10 @@
 """Float64 reference of one full-width deeplabv3plus_r50-d8 training step (the report's model).
 
 Run from the repo root with Debian's python3-torch 1.13:
-    /usr/bin/python3 packages/heads/scripts/gen_train_step_f64.py [--dump DIR]
+    /usr/bin/python3 packages/heads/scripts/gen_train_step_f64.py [--width 8] [--dump DIR]
+
+--width K builds the same structure at 1/K of every channel count (the cpu backend's check: the
+full width takes it more than 13 CPU-minutes per step).
 
 The step: 19 classes, decode head + auxiliary FCN head, BatchNorm in training mode (batch
 statistics), dropout off, batch 2 of 64x64, loss = CE(decode) + 0.4 CE(aux), each the mmseg
@@ -18,7 +21,7 @@ the JS test reproduces bit for bit (below), and each parameter's float64 gradien
 PyTorch's own float32 step on the same weights is measured against the float64 one here, exactly
 (not sketched), and stored beside it.
 
-Writes src/fixtures/train-step-f64-64.safetensors: `sketch.<key>` (F32), `norm` (F64, one per key
+Writes src/fixtures/train-step-f64-64.safetensors (or -w<K>): `sketch.<key>` (F32), `norm` (F64, one per key
 in the order of metadata `keys`), metadata `loss`, `torch_f32_rel_err` (JSON), `sketch_size`.
 --dump DIR also writes DIR/train-step-f64-64-full.safetensors with every float64 gradient and
 the float32 PyTorch gradients (F32; ~350 MB, for investigations, never committed).
@@ -60,7 +63,7 @@ from ref_model import EncoderDecoder  # noqa: E402
 
 DTYPES[torch.float64] = 'F64'
 
-FIXTURE = os.path.join(HERE, '..', 'src', 'fixtures', 'train-step-f64-64.safetensors')
+FIXTURES = os.path.join(HERE, '..', 'src', 'fixtures')
 SKETCH = 256
 SIZE = 64
 BATCH = 2
@@ -167,9 +170,9 @@ def mmseg_ce(logits, labels, weight):
     return per_pixel.mean()
 
 
-def step(dtype, state, x, labels):
+def step(dtype, state, x, labels, width):
     torch.manual_seed(0)
-    model = EncoderDecoder(width=1.0, num_classes=NUM_CLASSES)
+    model = EncoderDecoder(width=width, num_classes=NUM_CLASSES)
     model.load_state_dict(state)
     model.decode_head.dropout.p = 0.0
     model.auxiliary_head.dropout.p = 0.0
@@ -185,13 +188,16 @@ def step(dtype, state, x, labels):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--dump', default=None)
+    ap.add_argument('--width', type=int, default=1)
     args = ap.parse_args()
+    width = 1.0 / args.width
+    suffix = '' if args.width == 1 else f'-w{args.width}'
     torch.set_num_threads(len(os.sched_getaffinity(0)))
     torch.manual_seed(0)
-    state = seeded_state(EncoderDecoder(width=1.0, num_classes=NUM_CLASSES))
+    state = seeded_state(EncoderDecoder(width=width, num_classes=NUM_CLASSES))
     x, labels = seeded_batch()
-    loss64, g64 = step(torch.float64, state, x, labels)
-    loss32, g32 = step(torch.float32, state, x, labels)
+    loss64, g64 = step(torch.float64, state, x, labels, width)
+    loss32, g32 = step(torch.float32, state, x, labels, width)
     keys = list(g64)
     rel32 = {k: float(np.linalg.norm(g32[k].astype(np.float64) - g64[k]) / np.linalg.norm(g64[k]))
              for k in keys}
@@ -199,8 +205,8 @@ def main():
     out['norm'] = torch.tensor([float(np.linalg.norm(g64[k])) for k in keys], dtype=torch.float64)
     meta = {'keys': json.dumps(keys), 'loss': repr(loss64), 'torch_f32_loss': repr(loss32),
             'torch_f32_rel_err': json.dumps(rel32), 'sketch_size': str(SKETCH),
-            'torch': torch.__version__}
-    write_safetensors(FIXTURE, out, meta)
+            'torch': torch.__version__, 'width': str(width)}
+    write_safetensors(os.path.join(FIXTURES, f'train-step-f64-64{suffix}.safetensors'), out, meta)
     worst = sorted(rel32.items(), key=lambda kv: -kv[1])[:8]
     print(f'loss float64 {loss64!r} float32 {loss32!r}; {len(keys)} parameters')
     print('PyTorch float32 vs float64, worst relative L2:', [(k, f'{v:.2e}') for k, v in worst])
@@ -210,7 +216,7 @@ def main():
         for k in keys:
             full[f'f64.{k}'] = torch.from_numpy(g64[k].astype(np.float32))
             full[f'f32.{k}'] = torch.from_numpy(g32[k])
-        write_safetensors(os.path.join(args.dump, 'train-step-f64-64-full.safetensors'), full)
+        write_safetensors(os.path.join(args.dump, f'train-step-f64-64{suffix}-full.safetensors'), full)
 
 
 if __name__ == '__main__':
