@@ -128,14 +128,20 @@ export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, info: Info
   return convTrickFilterGradient(x, dy, info);
 }
 
+/** What an input gradient needs: dy, the filter, the forward's geometry and input size. */
+interface InputGradient {
+  dy: tf.Tensor4D;
+  filter: tf.Tensor4D;
+  info: Info;
+  /** Input height and width. */
+  h: number;
+  w: number;
+}
+
 /** dX of a 1×1 convolution: dy · Wᵀ, placed at rows oy·s − top of the input. */
-function pointwiseInputGradient(
-  dy: tf.Tensor4D,
-  filter: tf.Tensor4D,
-  info: Info,
-  inShape: number[],
-): tf.Tensor4D {
-  const { padInfo, strideHeight: sh, strideWidth: sw } = info;
+function pointwiseInputGradient(a: InputGradient): tf.Tensor4D {
+  const { dy, filter, h, w } = a;
+  const { padInfo, strideHeight: sh, strideWidth: sw } = a.info;
   const [n, ho, wo, co] = dy.shape;
   const ci = filter.shape[2];
   const wt = tf.transpose(tf.reshape(filter, [ci, co]) as tf.Tensor2D);
@@ -153,7 +159,6 @@ function pointwiseInputGradient(
       [sh, sw],
     );
   }
-  const [h, w] = [inShape[1] as number, inShape[2] as number];
   return padOrCrop(up, [
     -padInfo.top,
     h + padInfo.top - up.shape[1],
@@ -203,17 +208,12 @@ function phaseTaps(
 }
 
 /** dX of a k×k convolution by the sub-pixel decomposition (see the file comment). */
-function subPixelInputGradient(
-  dy: tf.Tensor4D,
-  filter: tf.Tensor4D,
-  info: Info,
-  inShape: number[],
-): tf.Tensor4D {
-  const { padInfo, strideHeight: sh, strideWidth: sw } = info;
-  const { dilationHeight: dh, dilationWidth: dw } = info;
+function subPixelInputGradient(a: InputGradient): tf.Tensor4D {
+  const { dy, filter, h, w } = a;
+  const { padInfo, strideHeight: sh, strideWidth: sw } = a.info;
+  const { dilationHeight: dh, dilationWidth: dw } = a.info;
   const [kh, kw, ci, co] = filter.shape;
   const [n, ho, wo] = dy.shape;
-  const [h, w] = [inShape[1] as number, inShape[2] as number];
   // Inside a phase consecutive taps are s apart in the filter and one dy row apart (d = 1), or
   // (stride 1) adjacent in the filter and d dy rows apart: the phase conv's dilation.
   const cdh = sh === 1 ? dh : 1;
@@ -281,8 +281,7 @@ export function conv2dInputGradient(
       'Conv2DBackpropInput (facepar wasm): strides and dilations > 1 together are not supported',
     );
   }
-  if (filter.shape[0] === 1 && filter.shape[1] === 1) {
-    return pointwiseInputGradient(dy, filter, info, inShape);
-  }
-  return subPixelInputGradient(dy, filter, info, inShape);
+  const a: InputGradient = { dy, filter, info, h: inShape[1] as number, w: inShape[2] as number };
+  if (filter.shape[0] === 1 && filter.shape[1] === 1) return pointwiseInputGradient(a);
+  return subPixelInputGradient(a);
 }

@@ -36,9 +36,19 @@ function hostValues(t: tf.Tensor): Float32Array | null {
   return null;
 }
 
-/** Whether `x` can take the host float64 path on the active backend. */
-export function hostBatchNormAvailable(x: tf.Tensor): boolean {
-  return hostValues(x) !== null;
+/**
+ * The host values of `tensors` (the first an NHWC activation), its channel count `c` and rows
+ * `n` = N·H·W; null if any tensor is not on a host backend.
+ */
+function hostChannels(tensors: tf.Tensor[]): { v: Float32Array[]; c: number; n: number } | null {
+  const v: Float32Array[] = [];
+  for (const t of tensors) {
+    const values = hostValues(t);
+    if (values === null) return null;
+    v.push(values);
+  }
+  const c = (tensors[0] as tf.Tensor).shape[3] as number;
+  return { v, c, n: (v[0] as Float32Array).length / c };
 }
 
 /** Per-channel Σ(x − x₀) and Σ(x − x₀)² of [rows, C] values, x₀ the channel's first value. */
@@ -91,18 +101,17 @@ export interface HostBatchNormStats {
 }
 
 /** Training-mode forward (batch statistics) in float64; null where the host path is unavailable. */
-export function hostBatchNormForward(
-  x: tf.Tensor4D,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
-  eps: number,
-): HostBatchNormForward | null {
-  const xv = hostValues(x);
-  const gv = hostValues(gamma);
-  const bv = hostValues(beta);
-  if (xv === null || gv === null || bv === null) return null;
-  const c = x.shape[3];
-  const n = xv.length / c;
+export function hostBatchNormForward(options: {
+  x: tf.Tensor4D;
+  gamma: tf.Tensor1D;
+  beta: tf.Tensor1D;
+  eps: number;
+}): HostBatchNormForward | null {
+  const { x, eps } = options;
+  const host = hostChannels([x, options.gamma, options.beta]);
+  if (host === null) return null;
+  const { c, n } = host;
+  const [xv, gv, bv] = host.v as [Float32Array, Float32Array, Float32Array];
   const { shift, s1, s2 } = shiftedSums(xv, c);
   const mean = new Float64Array(c);
   const variance = new Float64Array(c);
@@ -142,19 +151,18 @@ export interface HostBatchNormGrads {
  * the mean alone, against Σdy·(x − mean), cost 5x in the gradients of early layers). Null where
  * the host path is unavailable.
  */
-export function hostBatchNormBackward(
-  dy: tf.Tensor4D,
-  x: tf.Tensor4D,
-  gamma: tf.Tensor1D,
-  stats: HostBatchNormStats,
-): HostBatchNormGrads | null {
-  const dv = hostValues(dy);
-  const xv = hostValues(x);
-  const gv = hostValues(gamma);
-  if (dv === null || xv === null || gv === null) return null;
-  const c = x.shape[3];
-  const n = xv.length / c;
-  const { mean, invStd: r } = stats;
+export function hostBatchNormBackward(options: {
+  dy: tf.Tensor4D;
+  x: tf.Tensor4D;
+  gamma: tf.Tensor1D;
+  /** The forward's `exact` statistics. */
+  stats: HostBatchNormStats;
+}): HostBatchNormGrads | null {
+  const host = hostChannels([options.dy, options.x, options.gamma]);
+  if (host === null) return null;
+  const { c, n } = host;
+  const [dv, xv, gv] = host.v as [Float32Array, Float32Array, Float32Array];
+  const { mean, invStd: r } = options.stats;
   const sd = new Float64Array(c); // Σdy
   const sdx = new Float64Array(c); // Σdy·(x − mean)
   let i = 0;
@@ -205,7 +213,7 @@ export function hostBatchNormBackward(
     }
   }
   return {
-    dx: tf.tensor4d(dx, x.shape),
+    dx: tf.tensor4d(dx, options.x.shape),
     dGamma: tf.tensor1d(dGamma),
     dBeta: tf.tensor1d(Float32Array.from(sd)),
   };

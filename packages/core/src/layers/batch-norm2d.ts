@@ -62,7 +62,7 @@ function batchNormTraining(
     const [xIn, g, b] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
     const save = args[3] as tf.GradSaveFunc;
     // wasm/cpu: float64 statistics and output on the host (batch-norm-f64.ts); else tfjs ops
-    const host = hostBatchNormForward(xIn, g, b, eps);
+    const host = hostBatchNormForward({ x: xIn, gamma: g, beta: b, eps });
     const { mean, variance } =
       host ?? (tf.moments(xIn, [0, 1, 2]) as { mean: tf.Tensor1D; variance: tf.Tensor1D });
     onMoments(mean, variance);
@@ -76,7 +76,10 @@ function batchNormTraining(
         tf.tidy(() => {
           const d = dy as tf.Tensor4D;
           const [xs, m, r, gm] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
-          const hostGrads = host === null ? null : hostBatchNormBackward(d, xs, gm, host.exact);
+          const hostGrads =
+            host === null
+              ? null
+              : hostBatchNormBackward({ dy: d, x: xs, gamma: gm, stats: host.exact });
           if (hostGrads !== null) return [hostGrads.dx, hostGrads.dGamma, hostGrads.dBeta];
           const xc = tf.sub(xs, m);
           const dBeta = tf.sum(d, [0, 1, 2]);
