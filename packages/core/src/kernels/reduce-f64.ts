@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { replacedKernelFunc } from './replaced-kernels.js';
 
 /**
  * `Sum` and `Mean` over any contiguous block of axes (BatchNorm statistics and their gradients,
@@ -15,13 +16,6 @@ import * as tf from '@tensorflow/tfjs-core';
 interface HeapBackend {
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-
-/** Kernels these replaced, by `${backend}/${kernel}`, for the cases they do not handle. */
-const replaced = new Map<string, tf.KernelFunc>();
-
-export function rememberReplacedKernel(backendName: string, config: tf.KernelConfig): void {
-  replaced.set(`${backendName}/${config.kernelName}`, config.kernelFunc);
 }
 
 /** out[o, j] = Σ_r v[o, r, j] of `v` viewed as [outer, red, inner], in float64. */
@@ -73,11 +67,7 @@ function reduceF64(kind: 'Sum' | 'Mean'): tf.KernelFunc {
       typeof heap.typedArrayFromHeap !== 'function' ||
       typeof heap.makeOutput !== 'function'
     ) {
-      const original = replaced.get(`${tf.getBackend()}/${kind}`);
-      if (original === undefined) {
-        throw new Error(`${kind} (facepar): no original kernel for backend '${tf.getBackend()}'`);
-      }
-      return original(args);
+      return replacedKernelFunc(tf.getBackend(), kind)(args);
     }
     const size = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
     const end = first + axes.length;

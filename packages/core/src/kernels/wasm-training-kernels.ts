@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { markDilationAwareBackprop } from '../gradients/conv-gradients.js';
 import { conv2dFilterGradient, conv2dInputGradient } from './conv-backprop.js';
 import { asTensor, flipSpatial, pair, padOrCrop, zeroUpsample } from './kernel-utils.js';
-import { meanF64, rememberReplacedKernel, sumF64 } from './reduce-f64.js';
+import { conv2dChannelSplit } from './conv-split.js';
+import { meanF64, sumF64 } from './reduce-f64.js';
+import { rememberReplacedKernel } from './replaced-kernels.js';
 
 /**
  * Training kernels for the tfjs wasm backend, which in 4.22 lacks the filter/input gradients of
@@ -18,6 +20,7 @@ import { meanF64, rememberReplacedKernel, sumF64 } from './reduce-f64.js';
  * - UnsortedSegmentSum: ScatterNd, which sums duplicate indices.
  * - Sum / Mean over contiguous axes: float64 accumulation in place (`reduce-f64.ts`); wasm's
  *   float32 running sums made BatchNorm statistics ~1e-6 off.
+ * - Conv2D: inputs larger than the caches split along their channels (`conv-split.ts`).
  * - MaxPoolGrad: replaces wasm's, which sends the gradient of an all-negative window to its
  *   first cell and of a tied window to its last (PyTorch: the first maximum). Each window tap is
  *   copied out by a depthwise conv with a one-hot filter (exact); the first tap equal to the
@@ -311,6 +314,7 @@ export const WASM_TRAINING_KERNELS: readonly {
   { kernelName: 'MaxPoolGrad', kernelFunc: maxPoolGrad, replaces: true },
   { kernelName: 'Sum', kernelFunc: sumF64, replaces: true },
   { kernelName: 'Mean', kernelFunc: meanF64, replaces: true },
+  { kernelName: 'Conv2D', kernelFunc: conv2dChannelSplit, replaces: true },
 ];
 
 const registered = new Set<string>();
