@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from '../kernels/wasm-training-kernels.js';
 import { registerWebGpuTrainingKernels } from '../kernels/webgpu-training-kernels.js';
 import { throttleDawnPolling } from './dawn-polling.js';
+import { activateWasm, availableCores } from './wasm-threads.js';
 
 /** Backends facepar knows (the order of listings). */
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -46,18 +47,26 @@ export interface InitBackendOptions {
    * Dawn instance only when WebGPU is activated).
    */
   verbose?: boolean;
+  /**
+   * wasm: XNNPACK threads (the threaded SIMD build through a Node worker shim when > 1).
+   * Default: the cores this process may use (`os.availableParallelism()`). Fixed once wasm
+   * has started in the process.
+   */
+  threads?: number;
 }
 
 export const DEFAULT_INIT_BACKEND_OPTIONS = {
   backend: 'auto',
   resolveFrom: undefined,
   verbose: false,
+  threads: undefined,
 } as const;
 
 export function resolveInitBackendOptions(options: InitBackendOptions = {}): {
   backend: BackendChoice;
   resolveFrom: string;
   verbose: boolean;
+  threads: number;
 } {
   const backend = options.backend ?? DEFAULT_INIT_BACKEND_OPTIONS.backend;
   const allowed: readonly string[] = ['auto', ...BACKEND_NAMES];
@@ -73,7 +82,11 @@ export function resolveInitBackendOptions(options: InitBackendOptions = {}): {
     );
   }
   const verbose = options.verbose ?? DEFAULT_INIT_BACKEND_OPTIONS.verbose;
-  return { backend, resolveFrom, verbose };
+  const threads = options.threads ?? availableCores();
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new Error(`initBackend: threads must be an integer >= 1, got ${String(threads)}`);
+  }
+  return { backend, resolveFrom, verbose, threads };
 }
 
 const TFJS_NODE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
@@ -382,15 +395,12 @@ async function probeWasm(): Promise<BackendCandidate> {
     };
   }
   registerWasmTrainingKernels();
-  const detail: Record<string, boolean> = {};
-  for (const flag of ['WASM_HAS_SIMD_SUPPORT', 'WASM_HAS_MULTITHREAD_SUPPORT']) {
-    try {
-      detail[flag === 'WASM_HAS_SIMD_SUPPORT' ? 'simd' : 'threads'] = Boolean(
-        await tf.env().getAsync(flag),
-      );
-    } catch {
-      // flag not registered: leave it out
-    }
+  // tfjs's own WASM_HAS_MULTITHREAD_SUPPORT is false in Node; facepar's shim decides threads.
+  const detail: Record<string, boolean | number> = { cores: availableCores() };
+  try {
+    detail.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  } catch {
+    // flag not registered: leave it out
   }
   return {
     name: 'wasm',
@@ -440,7 +450,16 @@ export function autoChoice(candidates: readonly BackendCandidate[]): BackendName
   return 'cpu';
 }
 
-async function activate(name: BackendName, resolveFrom: string): Promise<void> {
+/** Activates `name`; returns facts to add to its candidate (wasm: its threads and build). */
+async function activate(
+  name: BackendName,
+  resolveFrom: string,
+  threads: number,
+): Promise<BackendCandidate['detail']> {
+  if (name === 'wasm') {
+    const r = await activateWasm({ threads });
+    return { threads: r.threads, build: r.build, threadsReason: r.reason };
+  }
   if (name === 'webgpu') {
     await installNodeWebGpu(resolveFrom);
     const missing = await loadWebGpuBackend(resolveFrom);
@@ -451,6 +470,7 @@ async function activate(name: BackendName, resolveFrom: string): Promise<void> {
   await tf.ready();
   if (!ok || tf.getBackend() !== name)
     throw new Error(`initBackend: backend '${name}' failed to initialise`);
+  return undefined;
 }
 
 /**
@@ -459,19 +479,20 @@ async function activate(name: BackendName, resolveFrom: string): Promise<void> {
  * kernels), then cpu. An explicit choice that is unavailable throws with the reason.
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendReport> {
-  const { backend, resolveFrom, verbose } = resolveInitBackendOptions(options);
+  const { backend, resolveFrom, verbose, threads } = resolveInitBackendOptions(options);
   const probed = await listBackends({ resolveFrom, verbose });
   const chosen = backend === 'auto' ? autoChoice(probed) : backend;
   const target = probed.find((c) => c.name === chosen) as BackendCandidate;
   if (!target.available) {
     throw new Error(`initBackend: backend '${chosen}' is unavailable: ${target.reason}`);
   }
-  await activate(chosen, resolveFrom);
+  const facts = await activate(chosen, resolveFrom, threads);
   const candidates = probed.map((c): BackendCandidate => {
     if (c.name === chosen)
       return {
         ...c,
-        reason: `chosen (${backend === 'auto' ? 'auto' : 'requested'}): ${c.reason.replace(/; auto skips it.*$/, '')}`,
+        reason: `chosen (${backend === 'auto' ? 'auto' : 'requested'}): ${c.reason.replace(/; auto skips it.*$/, '')}${facts?.threadsReason ? `; ${facts.threadsReason}` : ''}`,
+        ...(facts ? { detail: { ...c.detail, ...facts } } : {}),
       };
     if (!c.available) return c;
     const why =
