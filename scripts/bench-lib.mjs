@@ -7,13 +7,32 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
 
+/**
+ * The CPU's SIMD flags (sse*, avx*, fma, f16c, amx*): oneDNN and XNNPACK pick their kernels by
+ * them, so times from machines with different flags do not compare.
+ */
+export function cpuSimdFlags() {
+  try {
+    const line = fs
+      .readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('flags'));
+    const flags = (line?.split(':')[1] ?? '').trim().split(/\s+/);
+    return flags.filter((f) => /^(sse|ssse|avx|fma|f16c|amx)/.test(f)).join(' ');
+  } catch {
+    return 'unknown';
+  }
+}
+
 export function machineInfo() {
   const cpus = os.cpus();
   return {
     node: process.version,
     cpus: cpus.length,
     cpuModel: cpus[0]?.model ?? 'unknown',
+    cpuFlags: cpuSimdFlags(),
     memGiB: Math.round(os.totalmem() / 2 ** 30),
+    loadAvg1: Number(os.loadavg()[0].toFixed(2)),
   };
 }
 

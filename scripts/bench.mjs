@@ -52,7 +52,7 @@ export function renderTable(results) {
   if (m) {
     lines.push('');
     lines.push(
-      `Measured ${dates[0]?.slice(0, 10)}..${dates.at(-1)?.slice(0, 10)} on ${m.cpus} × ${m.cpuModel}, ${m.memGiB} GiB, Node ${m.node}. Raw JSON: \`bench/results/\`.`,
+      `Measured ${dates[0]?.slice(0, 10)}..${dates.at(-1)?.slice(0, 10)} on ${m.cpus} × ${m.cpuModel}, ${m.memGiB} GiB, Node ${m.node}${m.cpuFlags ? `; CPU SIMD flags: ${m.cpuFlags}` : ''}. Raw JSON: \`bench/results/\`.`,
     );
   }
   return lines.join('\n');

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// How users consume us: `pnpm pack` every published package, `npm install` the tarballs into
-// an empty folder outside the workspace, type-check and run each package README's first
-// ```ts example there against the installed tarballs (not the workspace sources).
+// How users consume us: `pnpm pack` every published package (its prepack builds dist/, so a
+// fresh clone needs only `pnpm install` first), `npm install` the tarballs into an empty folder
+// outside the workspace, type-check and run each package README's first ```ts example there
+// against the installed tarballs (not the workspace sources). Each README's install line must
+// be the one scripts/pack-tarballs.mjs derives from the package.json files.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './bench-lib.mjs';
+import { installCommand, packPackage, publishedPackages } from './pack-tarballs.mjs';
 
 const keep = process.argv.includes('--keep');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'facepar-pack-check-'));
@@ -19,26 +22,23 @@ function run(cmd, args, cwd) {
   return execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 }
 
-const pkgsDir = path.join(REPO_ROOT, 'packages');
-const published = fs
-  .readdirSync(pkgsDir)
-  .map((d) => path.join(pkgsDir, d))
-  .filter((d) => fs.existsSync(path.join(d, 'package.json')))
-  .map((dir) => ({ dir, pj: JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) }))
-  .filter(({ pj }) => !pj.private);
+const published = publishedPackages();
 
 const failures = [];
 const tarballs = [];
 for (const { dir, pj } of published) {
-  const out = run('pnpm', ['pack', '--pack-destination', tarDir], dir).trim().split('\n').at(-1);
-  const tgz = path.isAbsolute(out) ? out : path.join(tarDir, path.basename(out));
+  const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
+  const install = installCommand(pj.name, published);
+  if (!readme.includes(install))
+    failures.push(`${pj.name}: README.md lacks its install line:\n  ${install}`);
+  const tgz = packPackage({ dir, dest: tarDir });
   tarballs.push(tgz);
   const listing = run('tar', ['-tzf', tgz], scratch).split('\n').filter(Boolean);
   const bad = listing.filter((f) => /\.test\.|\/src\/|__golden__|tsbuildinfo/.test(f));
   if (bad.length)
     failures.push(`${pj.name}: tarball ships files it should not: ${bad.slice(0, 5).join(', ')}`);
   if (!listing.includes('package/dist/index.js'))
-    failures.push(`${pj.name}: tarball lacks dist/index.js (build first: pnpm build)`);
+    failures.push(`${pj.name}: tarball lacks dist/index.js (its prepack script builds it)`);
   const packed = JSON.parse(run('tar', ['-xzOf', tgz, 'package/package.json'], scratch));
   if (JSON.stringify(packed).includes('workspace:'))
     failures.push(`${pj.name}: packed package.json still has workspace: ranges`);

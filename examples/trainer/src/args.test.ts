@@ -77,6 +77,28 @@ describe('flag values', () => {
     expect(() => parse(f, 'gpu')).toThrow("c: --n must be one of auto, wasm, cpu; got 'gpu'");
   });
 
+  it('a list flag takes every occurrence in order; a check names the flag', () => {
+    const table = {
+      set: { kind: 'list', arg: 'K=V', help: 'change' },
+      model: {
+        kind: 'string',
+        help: 'model',
+        check: (v: string) => {
+          if (v !== 'a') throw new Error(`unknown '${v}'; known: a`);
+        },
+      },
+    } as const satisfies Record<string, Flag>;
+    const argv = ['--set', 'x=1', '--set', 'y=[1,2]', '--model', 'a'];
+    expect(parseFlags({ command: 'c', argv, flags: table }).values).toEqual({
+      set: ['x=1', 'y=[1,2]'],
+      model: 'a',
+    });
+    expect(parseFlags({ command: 'c', argv: [], flags: table }).values.set).toEqual([]);
+    expect(() => parseFlags({ command: 'c', argv: ['--model', 'b'], flags: table })).toThrow(
+      new UsageError("c: --model: unknown 'b'; known: a"),
+    );
+  });
+
   it('shards parse i/n', () => {
     const f: Flag = { kind: 'shard', help: '' };
     expect(parse(f, '2/4')).toEqual({ index: 2, count: 4 });

@@ -11,7 +11,7 @@ export class UsageError extends Error {
 
 /** One flag as data: how it parses, what `--help` says and, when mandatory, what to pass. */
 export type Flag = { help: string; arg?: string; required?: string } & (
-  | { kind: 'string'; default?: string }
+  | { kind: 'string'; default?: string; check?: (value: string) => void }
   | { kind: 'boolean' }
   | { kind: 'int'; min?: number; max?: number; default?: number }
   | {
@@ -24,15 +24,17 @@ export type Flag = { help: string; arg?: string; required?: string } & (
     }
   | { kind: 'choice'; choices: readonly string[]; default?: string }
   | { kind: 'shard' } // `i/n`: the items whose index % n === i
+  | { kind: 'list' } // repeatable: every value given, in order
 );
 
-type Extra<D> = { required?: string; default?: D };
+type Extra<D> = { required?: string; default?: D; check?: (value: D) => void };
 type None = Record<never, never>;
 type Bounds = { min?: number; max?: number; openMin?: boolean; openMax?: boolean };
 /** Flag constructors: one line per flag in a table, their types kept for `FlagValue`. */
 export const str = <const E extends Extra<string> = None>(arg: string, help: string, extra?: E) =>
   ({ kind: 'string', arg, help, ...extra }) as { kind: 'string'; arg: string; help: string } & E;
 export const bool = (help: string) => ({ kind: 'boolean', help }) as const;
+export const list = (arg: string, help: string) => ({ kind: 'list', arg, help }) as const;
 export const int = <const E extends Extra<number> & Bounds = None>(help: string, extra?: E) =>
   ({ kind: 'int', help, ...extra }) as { kind: 'int'; help: string } & E;
 export const num = <const E extends Extra<number> & Bounds = None>(
@@ -65,13 +67,15 @@ type Given<F, T> = F extends { default: unknown } | { required: string } ? T : T
 /** The parsed type of a flag. */
 export type FlagValue<F extends Flag> = F extends { kind: 'boolean' }
   ? boolean
-  : F extends { kind: 'shard' }
-    ? Shard
-    : F extends { kind: 'int' | 'number' }
-      ? Given<F, number>
-      : F extends { kind: 'choice'; choices: readonly (infer C)[] }
-        ? Given<F, C>
-        : Given<F, string>;
+  : F extends { kind: 'list' }
+    ? string[]
+    : F extends { kind: 'shard' }
+      ? Shard
+      : F extends { kind: 'int' | 'number' }
+        ? Given<F, number>
+        : F extends { kind: 'choice'; choices: readonly (infer C)[] }
+          ? Given<F, C>
+          : Given<F, string>;
 export type FlagValues<T extends Record<string, Flag>> = {
   -readonly [K in keyof T]: FlagValue<T[K]>;
 };
@@ -108,6 +112,11 @@ export function parseFlagValue(options: {
       `${command}: --${name} must be one of ${f.choices.join(', ')}; got '${value}'`,
     );
   }
+  try {
+    if (f.kind === 'string') f.check?.(value);
+  } catch (error) {
+    throw new UsageError(`${command}: --${name}: ${(error as Error).message}`);
+  }
   if (f.kind === 'shard') {
     const m = /^(\d+)\/(\d+)$/.exec(value.trim());
     if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2]))
@@ -130,7 +139,10 @@ export function parseFlags<T extends Record<string, Flag>>(options: {
   const { command, flags } = options;
   const specs: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' } };
   for (const [name, f] of Object.entries(flags))
-    specs[name] = { type: f.kind === 'boolean' ? 'boolean' : 'string' };
+    specs[name] = {
+      type: f.kind === 'boolean' ? 'boolean' : 'string',
+      multiple: f.kind === 'list',
+    };
   let parsed: ReturnType<typeof parseArgs>;
   try {
     const args = [...options.argv];
@@ -153,6 +165,7 @@ export function parseFlags<T extends Record<string, Flag>>(options: {
   for (const [name, f] of Object.entries(flags)) {
     const raw = parsed.values[name];
     if (f.kind === 'boolean') values[name] = raw === true;
+    else if (f.kind === 'list') values[name] = Array.isArray(raw) ? raw : [];
     else if (typeof raw === 'string' && raw !== '')
       values[name] = parseFlagValue({ command, name, flag: f, value: raw });
     else if (f.required !== undefined && !help)
@@ -174,7 +187,8 @@ export function formatUsage(options: {
   const rows = Object.entries(options.flags).map(([name, f]) => {
     const arg = f.arg ?? (f.kind === 'boolean' ? '' : f.kind === 'shard' ? 'i/n' : 'N');
     const def = 'default' in f && f.default !== undefined ? ` (default ${f.default})` : '';
-    const choices = f.kind === 'choice' ? ` (${f.choices.join(' | ')})` : '';
+    const list = f.kind === 'list' ? ' (repeatable)' : '';
+    const choices = f.kind === 'choice' ? ` (${f.choices.join(' | ')})` : list;
     return [`--${name}${arg ? ` ${arg}` : ''}`, `${f.help}${choices}${def}`] as const;
   });
   const width = Math.max(0, ...rows.map(([a]) => a.length));

@@ -1,7 +1,7 @@
 import { DATASET_LAYOUTS } from '@facepar/celebamask-data';
 import { BACKEND_NAMES } from '@facepar/core';
-import { listSegmentors } from '@facepar/heads';
-import { bool, choice, type Flag, int, str } from './args.js';
+import { getSegmentorSpec, listSegmentors } from '@facepar/heads';
+import { bool, choice, type Flag, int, list, str } from './args.js';
 import { listTrainConfigs } from './configs/index.js';
 
 const configs = listTrainConfigs();
@@ -21,7 +21,10 @@ export const FLAGS = {
   crop: int('square crop size (the resize scale follows)', { min: 8 }),
   'eval-every': int('evaluation period (0 = only at the end)', { min: 0 }),
   'log-every': int('logging period'),
-  'load-from': str('FILE', 'start from a .safetensors state dict (mmseg load_from)'),
+  'load-from': str('FILE', 'start from these weights, .safetensors or .pth (mmseg load_from)'),
+  'backbone-weights': str('FILE', 'initialise the backbone only, .safetensors/.pth (pretrained=)'),
+  set: list('KEY=VALUE', 'change a config key (mmseg --cfg-options), e.g. optimizer.lr=0.01'),
+  'dry-run': bool('print the resolved config and exit'),
   resume: bool('continue the run in --work-dir from its latest checkpoint'),
   checkpoint: str('DIR', 'a checkpoint folder, or a run folder (its best checkpoint)', {
     required: 'a checkpoint or run folder',
@@ -31,13 +34,28 @@ export const FLAGS = {
   'json-file': str('FILE', 'write the summary and the confusion matrix to FILE'),
   json: bool('print JSON instead of the table'),
   format: choice('F', ['text', 'markdown'], 'table format', { default: 'text' }),
-  model: choice('NAME', listSegmentors(), 'registered segmentor'),
+  model: str('NAME', `segmentor (${listSegmentors().join(' | ')}; NAME@xF: at width F)`, {
+    check: (name) => void getSegmentorSpec(name),
+  }),
   'num-classes': int('number of classes', { max: 65535 }),
   'ignore-index': int('label value skipped as ignore (default 255)', { min: 0, max: 65535 }),
   masks: str('DIR', 'folder of label-map PNGs'),
   workers: int('worker threads (0: main thread)', { min: 0, max: 64, default: 0 }),
   'skip-invalid': bool('skip and count bad files instead of failing'),
 } as const satisfies Record<string, Flag>;
+
+/** A flag without its default and requirement (a command where absence means something). */
+export function optional<F extends Flag>(flag: F): Omit<F, 'default' | 'required'> {
+  const {
+    default: _default,
+    required: _required,
+    ...rest
+  } = flag as F & {
+    default?: unknown;
+    required?: string;
+  };
+  return rest;
+}
 
 /** The named flags of `table` (a command's flags, in usage order). */
 export function pick<T extends Record<string, Flag>, const K extends keyof T>(

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { TrainRunError } from '@facepar/train';
 import { UsageError } from './args.js';
 import { COMMANDS, findCommand } from './commands/index.js';
 import { type Command, writeLine } from './commands/types.js';
@@ -75,7 +76,7 @@ export async function runCli(options: RunCliOptions): Promise<number> {
     }
     return await command.run(rest);
   } catch (error) {
-    const usage = error instanceof UsageError;
+    const usage = error instanceof UsageError || error instanceof TrainRunError;
     const message = error instanceof Error ? error.message : String(error);
     err(`facepar: error: ${message.replace(/\s*\n\s*/g, ' ')}`);
     if (debug && error instanceof Error && error.stack) err(error.stack);

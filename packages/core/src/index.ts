@@ -58,6 +58,12 @@ export type {
   BackendReport,
   InitBackendOptions,
 } from './backend/init-backend.js';
+export {
+  activateWasm,
+  availableCores,
+  WASM_THREADS_TESTED_VERSION,
+} from './backend/wasm-threads.js';
+export type { WasmThreadsReport } from './backend/wasm-threads.js';
 
 // Layers and ConvModule builders (part B)
 import './layers/register-layers.js';

@@ -1,30 +1,31 @@
-// DeepLabV3+ on the wasm backend vs PyTorch CPU on the same machine.
-//   node packages/heads/bench/deeplab.bench.mjs [--cases demo,infer,train] [--reps N]
-//        [--train-size 256] [--train-batch 2]
+// DeepLabV3+ on the wasm backend vs PyTorch CPU, both timed in this run on this machine.
+//   node packages/heads/bench/deeplab.bench.mjs [--cases demo,infer,train256,train128] [--reps N]
+//        [--threads N]        (wasm XNNPACK threads; default: the available cores)
+//        [--no-scaling]       (skip the 1-thread re-run that gives the thread-scaling rows)
 //        [--grads lean|variable]  (training gradients: @facepar/core leanVariableGrads, the
 //                                  default, or tf.variableGrads for a before/after comparison)
-//        [--torch-json FILE]  (reuse PyTorch timings printed by torch_deeplab.py)
-//        [--result-name NAME] (bench/results/heads-NAME.json; default from the cases)
+//        [--result-name NAME] (bench/results/heads-NAME.json; default deeplab[-cases])
 //        [--max-heap-mib N]   (fail a case whose wasm heap reaches N MiB; default 4095: the
 //                              wasm32 heap stops at 65535 pages = 4096 MiB - 64 KiB, where
 //                              allocations start failing)
 // A case FAILS (row marked failed, exit code 1) instead of reporting numbers when XNNPACK
 // prints "XNN status ... not successful" (status 6 = out of memory; tfjs only warns and the
 // results are garbage), when the wasm heap reached --max-heap-mib, or when the loss is not finite.
-// Measured here: with tf.variableGrads the r50-d8 training step at 256x256 batch 2 does not fit
-// wasm32's 4 GiB heap; with leanVariableGrads it does (bench/results/heads-deeplab-train.json).
 // Cases:
-//   demo  : deeplabv3plus_r18-d16-thin forward+backward at 128x128, batch 8
-//   infer : deeplabv3plus_r50-d8 inference 512x512, batch 1 (decode logits resized)
-//   train : deeplabv3plus_r50-d8 training step 256x256, batch 2 (fwd + bwd + SGD, aux 0.4)
-// PyTorch (torch_deeplab.py, plain-torch reimplementation with the same structure) is timed
-// in the same run when /usr/bin/python3 has torch. Imports the built packages (pnpm build).
+//   demo     : deeplabv3plus_r18-d16-thin forward+backward at 128x128, batch 8
+//   infer    : deeplabv3plus_r50-d8 inference 512x512, batch 1 (decode logits resized)
+//   train256 : deeplabv3plus_r50-d8 training step 256x256, batch 2 (fwd + bwd + SGD, aux 0.4)
+//   train128 : the same at 128x128
+// PyTorch (torch_deeplab.py, plain-torch reimplementation with the same structure, threads = the
+// available cores, oneDNN convolutions checked) runs first, in this process's run, and every
+// ratio divides two times from this run. With --threads > 1 the infer and train128 cases are
+// re-run in a child process at 1 thread for the scaling rows. Imports the built packages.
 import { execFileSync } from 'node:child_process';
 import fs, { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import '@tensorflow/tfjs-backend-wasm';
-import { leanVariableGrads, registerWasmTrainingKernels } from '@facepar/core';
+import { activateWasm, availableCores, leanVariableGrads } from '@facepar/core';
 import { createSegmentor, resizeLogits } from '@facepar/heads';
 import * as tf from '@tensorflow/tfjs-core';
 import { timeIt, writeBenchResult } from '../../../scripts/bench-lib.mjs';
@@ -35,10 +36,16 @@ const flag = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
 };
-const cases = flag('cases', 'demo,infer,train').split(',');
+const ALL_CASES = ['demo', 'infer', 'train128', 'train256'];
+const cases = flag('cases', ALL_CASES.join(',')).split(',');
+for (const c of cases) {
+  if (!ALL_CASES.includes(c)) throw new Error(`--cases: unknown case ${c}; allowed: ${ALL_CASES}`);
+}
 const reps = Number(flag('reps', '2'));
 const PYTHON = flag('python', '/usr/bin/python3');
-const torchJson = flag('torch-json', null);
+const threads = Number(flag('threads', String(availableCores())));
+const child = args.includes('--child'); // internal: the 1-thread scaling run, no PyTorch
+const scaling = !child && !args.includes('--no-scaling') && threads > 1;
 const gradsMode = flag('grads', 'lean');
 if (!['lean', 'variable'].includes(gradsMode)) {
   throw new Error(`--grads must be one of lean, variable; got ${gradsMode}`);
@@ -69,8 +76,9 @@ fs.writeSync = (fd, data, ...rest) => {
   return writeSync(fd, data, ...rest);
 };
 
-await tf.setBackend('wasm');
-registerWasmTrainingKernels();
+const wasmReport = await activateWasm({ threads });
+console.log(`wasm: ${JSON.stringify(wasmReport)}`);
+const wasmNote = `wasm ${wasmReport.threads} thread(s) (${wasmReport.build}); load avg ${os.loadavg()[0].toFixed(1)} at start`;
 
 /** Bytes of the wasm heap: it only grows, so after a step it is that step's peak footprint. */
 const wasmHeapBytes = () => tf.backend().wasm?.HEAPU8?.buffer?.byteLength ?? Number.NaN;
@@ -128,16 +136,9 @@ function inputs(batch, size, numClasses) {
 }
 
 function torchTimes(which) {
-  if (torchJson) return JSON.parse(readFileSync(torchJson, 'utf8'));
   try {
     const script = path.join(HERE, 'torch_deeplab.py');
-    const shape = [
-      '--train-size',
-      flag('train-size', '256'),
-      '--train-batch',
-      flag('train-batch', '2'),
-    ];
-    const out = execFileSync(PYTHON, [script, '--cases', which, '--reps', String(reps), ...shape], {
+    const out = execFileSync(PYTHON, [script, '--cases', which, '--reps', String(reps)], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -148,15 +149,60 @@ function torchTimes(which) {
   }
 }
 
+/** Times of the 1-thread re-run (child process) for the scaling rows. */
+function oneThreadTimes(which) {
+  const file = path.join(os.tmpdir(), `facepar-deeplab-1thread-${process.pid}.json`);
+  try {
+    execFileSync(
+      process.execPath,
+      [
+        fileURLToPath(import.meta.url),
+        '--child',
+        '--threads',
+        '1',
+        '--cases',
+        which,
+        '--reps',
+        String(reps),
+        '--child-out',
+        file,
+      ],
+      { stdio: 'inherit' },
+    );
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    console.error(`1-thread re-run failed: ${e.message.split('\n')[0]}`);
+    return {};
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
 const rows = [];
-const torchCases = cases.filter((c) => c !== 'demo');
+const torchCases = child ? [] : cases.filter((c) => c !== 'demo');
 const torch = torchCases.length ? torchTimes(torchCases.join(',')) : {};
-console.log(`PyTorch: ${JSON.stringify(torch)}`);
+if (!child) console.log(`PyTorch: ${JSON.stringify(torch)}`);
+const torchNote =
+  torch.version == null
+    ? ''
+    : `torch ${torch.version}, ${torch.threads} threads, convolutions: ${Object.entries(
+        torch.conv_kernels ?? {},
+      )
+        .map(([k, n]) => `${k} x${n}`)
+        .join(', ')}`;
 const resultName = flag(
   'result-name',
-  cases.join(',') === 'demo,infer,train' ? 'deeplab' : `deeplab-${cases.join('-')}`,
+  cases.join(',') === ALL_CASES.join(',') ? 'deeplab' : `deeplab-${cases.join('-')}`,
 );
-const flush = () => writeBenchResult({ pkg: 'heads', name: resultName, rows, extra: { torch } });
+/** Seconds per case measured here, for the parent of a 1-thread child run. */
+const measured = {};
+const flush = () => {
+  if (child) {
+    fs.writeFileSync(flag('child-out'), JSON.stringify(measured));
+    return;
+  }
+  writeBenchResult({ pkg: 'heads', name: resultName, rows, extra: { torch, wasm: wasmReport } });
+};
 
 /** Why the numbers of a case that ran cannot be trusted, or null. */
 function unhealthy() {
@@ -231,7 +277,40 @@ await runCase('demo', async (rows) => {
   }
 });
 
-await runCase('infer', async (rows) => {
+/** PyTorch time (to refs), ratio and (with a 1-thread child run) scaling rows for one case. */
+function anchorRows(rows, refs, o) {
+  const { key, label, seconds, goal } = o;
+  const t = torch[key];
+  if (t != null) {
+    refs.push({
+      case: `${label} (PyTorch CPU)`,
+      value: +t.toFixed(2),
+      unit: 's',
+      note: `${torchNote}${torch.max_rss_mib ? `; process max RSS ${torch.max_rss_mib} MiB` : ''}`,
+    });
+    rows.push({
+      case: `${label} wasm / PyTorch`,
+      value: +(seconds / t).toFixed(2),
+      unit: 'x',
+      goal,
+      note: `both timed in this run: ${wasmNote}, PyTorch ${torch.threads} threads`,
+    });
+  }
+  const one = scalingTimes[key];
+  if (one != null) {
+    rows.push({
+      case: `${label} wasm 1 -> ${wasmReport.threads} threads`,
+      value: +(one / seconds).toFixed(2),
+      unit: 'x',
+      note: `1 thread ${one.toFixed(2)} s (child process, same run); ${wasmReport.threads} threads ${seconds.toFixed(2)} s`,
+    });
+  }
+}
+
+const scalingCases = cases.filter((c) => c === 'infer' || c === 'train128');
+const scalingTimes = scaling && scalingCases.length ? oneThreadTimes(scalingCases.join(',')) : {};
+
+await runCase('infer', async (rows, refs) => {
   const seg = createSegmentor({
     model: 'deeplabv3plus_r50-d8',
     withAuxiliary: false,
@@ -248,91 +327,64 @@ await runCase('infer', async (rows) => {
     const ms = await timeIt(run, { warmup: 1, reps });
     const gflop = forwardFlops(seg.model, 1) / 1e9;
     const s = ms / 1000;
-    rows.push({ case: 'r50-d8 inference 512x512 b1 (wasm)', value: +s.toFixed(2), unit: 's' });
+    measured.infer = s;
+    const label = 'r50-d8 inference 512x512 b1';
+    rows.push({ case: `${label} (wasm)`, value: +s.toFixed(2), unit: 's', note: wasmNote });
     rows.push({
-      case: 'r50-d8 inference 512x512 b1 (wasm) throughput',
+      case: `${label} (wasm) throughput`,
       value: +(gflop / s).toFixed(1),
       unit: 'GFLOP/s',
       note: `${gflop.toFixed(1)} GFLOP per image`,
     });
-    if (torch.infer != null) {
-      rows.push({
-        case: 'r50-d8 inference 512x512 b1 (PyTorch CPU)',
-        value: +torch.infer.toFixed(2),
-        unit: 's',
-        note: `torch ${torch.version}, ${torch.threads} threads`,
-      });
-      rows.push({
-        case: 'r50-d8 inference wasm / PyTorch',
-        value: +(s / torch.infer).toFixed(2),
-        unit: 'x',
-        goal: '<= 5',
-      });
-    }
+    anchorRows(rows, refs, { key: 'infer', label, seconds: s, goal: '<= 3.5' });
   } finally {
     x.dispose();
     seg.dispose();
   }
 });
 
-await runCase('train', async (rows, refs) => {
-  const batch = Number(flag('train-batch', '2'));
-  const size = Number(flag('train-size', '256'));
-  const label = `r50-d8 train step ${size}x${size} b${batch}`;
-  const how = gradsMode === 'lean' ? 'leanVariableGrads' : 'tf.variableGrads';
-  const seg = createSegmentor({
-    model: 'deeplabv3plus_r50-d8',
-    inputShape: [size, size, 3],
-    seed: 0,
-  });
-  const { x, labels } = inputs(batch, size, 19);
-  try {
-    const ms = await timeIt(() => trainStep(seg, x, labels), { warmup: 1, reps });
-    const s = ms / 1000;
-    const gflop = (3 * forwardFlops(seg.model, batch)) / 1e9;
-    rows.push({
-      case: `${label} (wasm)`,
-      value: +s.toFixed(2),
-      unit: 's',
-      note: `gradients: ${how}; median of ${reps} after 1 warm-up`,
+// 128 first: the wasm heap only grows, so each case's peak-memory row holds for that case
+for (const [name, size, goal] of [
+  ['train128', 128, '<= 3.5'],
+  ['train256', 256, '<= 3'],
+]) {
+  await runCase(name, async (rows, refs) => {
+    const batch = 2;
+    const label = `r50-d8 train step ${size}x${size} b${batch}`;
+    const how = gradsMode === 'lean' ? 'leanVariableGrads' : 'tf.variableGrads';
+    const seg = createSegmentor({
+      model: 'deeplabv3plus_r50-d8',
+      inputShape: [size, size, 3],
+      seed: 0,
     });
-    rows.push({
-      case: `${label} (wasm) throughput`,
-      value: +(gflop / s).toFixed(1),
-      unit: 'GFLOP/s',
-      note: `~${gflop.toFixed(1)} GFLOP per step (3x forward)`,
-    });
-    rows.push({
-      case: `${label} peak memory (wasm heap)`,
-      value: +(wasmHeapBytes() / 2 ** 20).toFixed(0),
-      unit: 'MiB',
-      note: `gradients: ${how}; the heap only grows, so this is the peak of ${reps + 1} steps`,
-    });
-    rows.push({
-      case: `${label} peak memory (process max RSS)`,
-      value: +(process.resourceUsage().maxRSS / 1024).toFixed(0),
-      unit: 'MiB',
-    });
-    const torchShape = torch.train_shape ?? [2, 256, 256];
-    if (torch.train != null && torchShape.join() === [batch, size, size].join()) {
+    const { x, labels } = inputs(batch, size, 19);
+    try {
+      const ms = await timeIt(() => trainStep(seg, x, labels), { warmup: 1, reps });
+      const s = ms / 1000;
+      measured[name] = s;
+      const gflop = (3 * forwardFlops(seg.model, batch)) / 1e9;
       rows.push({
-        case: `${label} wasm / PyTorch`,
-        value: +(s / torch.train).toFixed(2),
-        unit: 'x',
-        goal: '<= 5',
-      });
-    }
-  } finally {
-    if (torch.train != null) {
-      const [tb, th, tw] = torch.train_shape ?? [2, 256, 256];
-      refs.push({
-        case: `r50-d8 train step ${th}x${tw} b${tb} (PyTorch CPU)`,
-        value: +torch.train.toFixed(2),
+        case: `${label} (wasm)`,
+        value: +s.toFixed(2),
         unit: 's',
-        note: `torch ${torch.version}, ${torch.threads} threads, peak RSS ${torch.train_max_rss_mib} MiB`,
+        note: `${wasmNote}; gradients: ${how}; median of ${reps} after 1 warm-up`,
       });
+      rows.push({
+        case: `${label} (wasm) throughput`,
+        value: +(gflop / s).toFixed(1),
+        unit: 'GFLOP/s',
+        note: `~${gflop.toFixed(1)} GFLOP per step (3x forward)`,
+      });
+      rows.push({
+        case: `${label} peak memory (wasm heap)`,
+        value: +(wasmHeapBytes() / 2 ** 20).toFixed(0),
+        unit: 'MiB',
+        note: `gradients: ${how}; the heap only grows, so this is the peak of the process so far`,
+      });
+      anchorRows(rows, refs, { key: name, label, seconds: s, goal });
+    } finally {
+      tf.dispose([x, labels]);
+      seg.dispose();
     }
-    tf.dispose([x, labels]);
-    seg.dispose();
-  }
-});
+  });
+}

@@ -101,6 +101,7 @@ export {
 export type {
   OpenSegmentorOptions,
   SegmentorCheckpointConfig,
+  WeightsData,
   WeightsFileOptions,
 } from './segmentor/checkpoint.js';
 export {

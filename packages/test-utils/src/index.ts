@@ -1,4 +1,5 @@
 export { expectNoTensorLeak, countTensors } from './leak.js';
+export { packageFixture } from './fixtures.js';
 export { sharedDataDir, sharedFixturesDir, describeWithSharedData } from './shared-data.js';
 export { expectCleanOutcome, fuzzReader, fuzzRng } from './fuzz.js';
 export type { FuzzBounds, FuzzCase, FuzzOutcome } from './fuzz.js';

@@ -4,7 +4,7 @@ import {
   resolveTrainPipelineOptions,
   type TrainPipelineOptions,
 } from '@facepar/celebamask-data';
-import { type PolyLrOptions, polyLr, type SgdOptions } from '@facepar/core';
+import { type BackendChoice, type PolyLrOptions, polyLr, type SgdOptions } from '@facepar/core';
 import { getSegmentorSpec, type SegmentorSpec } from '@facepar/heads';
 import type { WeightedCrossEntropyOptions } from '@facepar/losses';
 
@@ -23,6 +23,8 @@ export interface DataSource {
    * training), or none.
    */
   val?: { split: string } | { holdout: number } | null;
+  /** Synthetic faces written to `root` when it holds none yet (the data package's generator). */
+  synthetic?: { train: number; val: number; size: number; seed: number };
 }
 
 /**
@@ -34,8 +36,13 @@ export interface DataSource {
 export interface TrainConfig {
   name: string;
   description: string;
-  /** Segmentor registry name and what this run changes in its spec. */
-  model: { name: string } & Partial<Pick<SegmentorSpec, 'numClasses' | 'cropSize'>>;
+  /**
+   * Segmentor registry name and what this run changes in its spec; `pretrained` initialises
+   * only the backbone of a new run from a `.safetensors`/`.pth` file (mmseg `model.pretrained`).
+   */
+  model: { name: string; pretrained?: string | null } & Partial<
+    Pick<SegmentorSpec, 'numClasses' | 'cropSize'>
+  >;
   data: {
     batchSize: number;
     /**
@@ -62,6 +69,10 @@ export interface TrainConfig {
   /** 0 = evaluate only at the end. */
   evalEvery: number;
   seed: number;
+  /** A new run starts from these weights, `.safetensors` or `.pth` (mmseg `load_from`). */
+  loadFrom?: string | null;
+  /** The tfjs backend (default `auto`); a resumed run initialises the same choice. */
+  backend?: BackendChoice;
 }
 
 /** What a config means for each package: the option objects they take, nothing renamed. */

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { createSgd, Dropout2d, type TensorEntry, writeFileAtomic } from '@facepar/core';
 import { createSegmentor, exportSegmentorCheckpointAsync, type Segmentor } from '@facepar/heads';
 import { createCheckpointHook } from './checkpoint/checkpoint-hook.js';
+import { initSegmentorWeights } from './checkpoint/init-weights.js';
 import { importModelWeights, resumeRun } from './checkpoint/model-state.js';
 import {
   polyLrOf,
@@ -14,7 +15,7 @@ import { type EvaluateOptions, type EvaluationReport, evaluate } from './evaluat
 import { createEvaluationHook } from './loop/evaluation-hook.js';
 import type { TrainHook } from './loop/hooks.js';
 import { LoaderBatches } from './loop/loader-batches.js';
-import { createLogWindowHook } from './loop/log-window.js';
+import { createLogWindowHook, type LogWindowState } from './loop/log-window.js';
 import { runTrainLoop, type TrainResult } from './loop/train-loop.js';
 import { createSegmentorLoss } from './loss/segmentor-loss.js';
 import type { RecordSink } from './records.js';
@@ -37,8 +38,8 @@ export interface TrainSegmentorOptions {
   /** Called after each completed iteration. */
   onIteration?: (info: { iter: number; loss: number }) => void;
   /**
-   * Start from these weights (a PyTorch-named state dict, e.g. a checkpoint's
-   * `weights.safetensors`; mmseg `load_from`) instead of the seeded initialisation.
+   * Start from these weights (a PyTorch-named state dict) instead of the seeded
+   * initialisation; files are named in the config instead (`loadFrom`, `model.pretrained`).
    */
   initWeights?: Map<string, TensorEntry>;
   /** Called with each prediction of the final evaluation (e.g. to save a few masks). */
@@ -102,6 +103,8 @@ export async function trainSegmentor(
     optimizer.dispose();
     segmentor.dispose();
   };
+  const event = (message: string) =>
+    options.onRecord?.({ kind: 'event', iter: 0, message, time: Date.now() });
   try {
     if (options.initWeights && !options.resume) {
       importModelWeights({
@@ -109,6 +112,15 @@ export async function trainSegmentor(
         entries: options.initWeights,
         source: 'initWeights',
       });
+    }
+    if (!options.resume) {
+      const { loadFrom, model } = config;
+      const loaded = await initSegmentorWeights({
+        segmentor,
+        loadFrom,
+        pretrained: model.pretrained,
+      });
+      for (const line of loaded) event(line);
     }
     await writeFileAtomic({
       path: join(workDir, 'config.json'),
@@ -135,8 +147,13 @@ export async function trainSegmentor(
               onRecord: options.onRecord,
             })
           : null;
+      const logWindow = createLogWindowHook({
+        every: config.logEvery,
+        onRecord: options.onRecord ?? (() => {}),
+      });
+      logWindow.setState(start?.hooks?.logWindow as LogWindowState | undefined);
       const hooks: TrainHook[] = [
-        createLogWindowHook({ every: config.logEvery, onRecord: options.onRecord ?? (() => {}) }),
+        logWindow,
         ...(evalHook ? [evalHook] : []),
         createCheckpointHook({
           workDir,
@@ -147,6 +164,7 @@ export async function trainSegmentor(
           config,
           weightsFile: () => exportSegmentorCheckpointAsync(segmentor),
           onRecord: options.onRecord,
+          hookState: () => ({ logWindow: logWindow.getState() }),
         }),
         ...(options.hooks ?? []),
       ];

@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { computeMaskStats } from '@facepar/celebamask-data';
 import * as losses from '@facepar/losses';
-import { CELEBAMASK_CLASS_NAMES } from '@facepar/metrics';
+import * as train from '@facepar/train';
 import { choice, num, str, UsageError } from '../args.js';
 import { FLAGS } from '../flags.js';
 import { type Command, command } from './types.js';
@@ -46,43 +44,20 @@ over a folder of label-map PNGs, and prints them (a table, then a line to paste 
         `${NAME}: --zero-count-weight must be a number >= 0 or 'max', got '${z}'`,
       );
     }
-    const counts = values.counts ?? values.masks!;
-    let source = counts;
-    let counted: number[];
-    try {
-      if (values.counts !== undefined) {
-        counted = losses.parseClassCounts({
-          json: JSON.parse(await readFile(counts, 'utf8')),
-          source,
-        });
-      } else {
-        const masks = {
-          masksDir: counts,
-          numClasses: values['num-classes'],
-          ignoreIndex: values['ignore-index'],
-        };
-        const stats = await computeMaskStats(masks);
-        counted = stats.pixelCounts;
-        source = `${counts} (${stats.files} masks, ${stats.ignoredPixels} ignored pixels)`;
-      }
-    } catch (err) {
-      if (values.masks !== undefined) throw err;
-      throw new UsageError(`${NAME}: --counts ${counts}: ${(err as Error).message}`);
-    }
-    let weights: number[];
-    try {
-      weights = losses.classWeightsFromCounts(counted, { scheme, beta, zeroCountWeight });
-    } catch (err) {
-      throw new UsageError(`${NAME}: ${(err as Error).message}`);
-    }
+    const input =
+      values.counts !== undefined ? { counts: values.counts } : { masks: values.masks! };
+    const options = { numClasses: values['num-classes'], ignoreIndex: values['ignore-index'] };
+    const r = await train
+      .classWeightsReport({ ...input, ...options, scheme, beta, zeroCountWeight })
+      .catch((error: Error) => {
+        throw error instanceof train.ClassWeightsInputError
+          ? new UsageError(`${NAME}: ${error.message}`)
+          : error;
+      });
     if (values.json) {
-      out(JSON.stringify({ scheme, source, counts: counted, weights }, null, 2));
-      return 0;
-    }
-    const classNames = counted.length === 19 ? CELEBAMASK_CLASS_NAMES : undefined;
-    out(`${scheme} class weights from ${source}`);
-    for (const line of losses.formatClassWeights({ counts: counted, weights, classNames }))
-      out(line);
+      const { source, counts, weights } = r;
+      out(JSON.stringify({ scheme, source, counts, weights }, null, 2));
+    } else for (const line of r.lines) out(line);
     return 0;
   },
 }));

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readJsonl } from '../render/jsonl-log.js';
+import { readJsonl } from '@facepar/train';
 import { createDemoCommand } from './demo.js';
 
 describe('facepar demo', () => {
@@ -38,10 +38,10 @@ describe('facepar demo', () => {
     ]) {
       expect(existsSync(join(workDir, f))).toBe(true);
     }
-    // the 3 validation faces: prediction + ground truth each
-    const preds = readdirSync(join(workDir, 'predictions')).sort();
-    expect(preds).toHaveLength(6);
-    expect(preds.filter((f) => f.endsWith('_pred.png'))).toHaveLength(3);
+    // the 3 validation faces: prediction and ground truth each, named by stem
+    const preds = readdirSync(join(workDir, 'predictions', 'pred')).sort();
+    expect(preds).toHaveLength(3);
+    expect(readdirSync(join(workDir, 'predictions', 'gt')).sort()).toEqual(preds);
     expect(existsSync(join(workDir, 'data', 'train', 'images'))).toBe(true);
     const metrics = JSON.parse(readFileSync(join(workDir, 'metrics.json'), 'utf8'));
     expect(metrics.mIoU).toBeGreaterThanOrEqual(0);

@@ -39,15 +39,12 @@ export const createDemoCommand = command(FLAG_TABLE, ({ out, ...io }) => ({
   usage: 'facepar demo [flags]',
   description: `The README's main job: writes synthetic ${D.size}-px faces to <work-dir>/data, trains the 'demo'
 config within a time budget, evaluates, and writes the run folder (log.jsonl, curves,
-checkpoints/, metrics.*, predictions/). About 6-9 minutes on a 2-core CPU (wasm).`,
+checkpoints/, metrics.*, predictions/pred and /gt). About 6-9 minutes on a 2-core CPU (wasm).`,
   async run({ values }) {
     const t0 = performance.now();
     const { resume } = values;
-    const workDir = shared.runFolder({
-      command: NAME,
-      name: 'demo',
-      workDir: values['work-dir'],
-      resume,
+    const workDir = train.resolveRunFolder({
+      ...{ command: NAME, name: 'demo', workDir: values['work-dir'], resume },
     });
     await shared.setupBackend({ backend: values.backend, out });
     const dir = join(workDir, 'data');
@@ -60,17 +57,12 @@ checkpoints/, metrics.*, predictions/). About 6-9 minutes on a 2-core CPU (wasm)
       `synthetic dataset: ${data.train.entries.length} training + ${data.val.length} validation faces at ${D.size} px in ${dir} (${secs} s)`,
     );
     let config: train.TrainConfig;
-    if (resume)
-      config = train.loadCheckpoint<{ config: train.TrainConfig }>({ path: workDir }).state.config;
+    if (resume) config = train.readRunConfig({ workDir });
     else {
       let iters = values.iters;
       if (iters === undefined) {
-        const budget = {
-          config: base,
-          train: data.train,
-          minutes: values.minutes,
-          minIters: D.minIters,
-        };
+        const { minutes } = values;
+        const budget = { config: base, train: data.train, minutes, minIters: D.minIters };
         const fit = await train.fitIterationsToBudget({ ...budget, workers: io.workers ?? 1 });
         iters = fit.iters;
         const perIter = fit.secondsPerIteration.toFixed(2);
@@ -105,7 +97,7 @@ checkpoints/, metrics.*, predictions/). About 6-9 minutes on a 2-core CPU (wasm)
           extra: { iter: run.iter, seconds, majorityBaselineMIoU: baseline, ...sizes },
           lines: [
             `demo: mIoU ${pct(report.mIoU)} (majority-class baseline ${pct(baseline)}), face mean-F1 ${pct(report.meanF1)}, ${run.iter} iterations, ${formatDuration(seconds)} total`,
-            `run folder: ${workDir} (log.jsonl, curves.png, metrics.txt, predictions/, checkpoints/)`,
+            `run folder: ${workDir} (log.jsonl, curves.png, metrics.txt, predictions/pred and /gt, checkpoints/)`,
           ],
         };
       },

@@ -1,6 +1,7 @@
 import { UsageError } from '../args.js';
 import { backendsCommand } from './backends.js';
 import { classWeightsCommand } from './class-weights.js';
+import { convertCommand } from './convert.js';
 import { dataCommand } from './data.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   miouCommand,
   paramsCommand,
   predictCommand,
+  convertCommand,
 ];
 
 /** Finds a command by name; an unknown name throws a `UsageError` listing the known ones. */

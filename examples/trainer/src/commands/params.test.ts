@@ -33,7 +33,7 @@ describe('facepar params', () => {
   it('rejects unknown models listing the registered ones', async () => {
     await expect(run(['--model', 'unet'])).rejects.toThrow(UsageError);
     await expect(run(['--model', 'unet'])).rejects.toThrow(
-      /--model must be one of deeplabv3plus_r50-d8, deeplabv3plus_r18-d16-thin; got 'unet'/,
+      /--model: unknown segmentor 'unet'; known: deeplabv3plus_r50-d8, deeplabv3plus_r18-d16-thin/,
     );
     await expect(run([])).rejects.toThrow(/--model is required/);
   });

@@ -1,63 +1,51 @@
-import type { TestModeSpec } from '@facepar/heads';
 import { CELEBAMASK_FLIP_PAIRS } from '@facepar/metrics';
-import { openSegmentorWeights, writePredictions } from '@facepar/train';
-import { choice, int, str, UsageError } from '../args.js';
+import * as train from '@facepar/train';
+import { bool, choice, int, list, str } from '../args.js';
 import { FLAGS } from '../flags.js';
 import { setupBackend } from './shared.js';
 import { type Command, command } from './types.js';
 
-const NAME = 'predict';
-
+const W = 'a run or checkpoint folder, a .safetensors or a .pth file';
 const FLAG_TABLE = {
-  model: { ...FLAGS.model, help: `${FLAGS.model.help}; not needed for facepar checkpoints` },
-  weights: str('FILE', '.safetensors weights, or a facepar run or checkpoint folder', {
-    required: 'a .safetensors file or a run/checkpoint folder',
-  }),
-  input: str('X', 'image or .npy array', { required: 'an image or a .npy array' }),
-  'num-classes': {
-    ...FLAGS['num-classes'],
-    help: 'classes (default: decode_head.conv_seg.weight)',
-  },
-  'save-logits': str('OUT.npy', 'whole-image seg logits at the input size, NCHW float32'),
-  out: str('MASK.png', 'label map as a palette PNG (CelebAMask-HQ colours)'),
-  overlay: str('OUT.png', 'the palette colours blended over the input image'),
-  flip: { ...FLAGS['flip-tta'], help: 'flip test-time augmentation for --out/--overlay' },
+  weights: str('W', W, { required: W }),
+  input: list('X', 'photos or .npy arrays: files, folders, quoted globs (more X may follow)'),
+  out: str('DIR', 'output folder: <stem>.png label maps', { required: 'an output folder' }),
+  overlay: bool('also <stem>_overlay.png: the label colours over the photo'),
+  logits: bool('also <stem>_logits.npy: whole-image decode logits, NCHW float32'),
+  model: { ...FLAGS.model, help: `${FLAGS.model.help}, for a plain state dict` },
+  'num-classes': { ...FLAGS['num-classes'], help: 'classes (default: from the weights)' },
+  flip: { ...FLAGS['flip-tta'], help: 'flip test-time augmentation' },
   mode: choice('M', ['whole', 'slide'], "test mode (default: the model's)"),
-  crop: int('slide window in pixels', { default: 512 }),
-  stride: int('slide step in pixels', { default: 341 }),
-  backend: { ...FLAGS.backend, default: 'cpu' },
+  crop: int("slide window in pixels (default: the model's crop)"),
+  stride: int('slide step in pixels (default: 2/3 of the window)'),
+  backend: FLAGS.backend,
 };
 
 export const createPredictCommand = command(FLAG_TABLE, ({ out }) => ({
-  name: NAME,
-  summary: 'run a (ported) segmentor on an image or .npy array; save logits, mask, overlay',
-  usage: 'facepar predict --weights FILE --input X [--model NAME] [flags]',
-  description: `Runs a segmentor on one input: FILE is an mmseg state dict (with --model), a facepar checkpoint
-or a run folder; X an image (the test pipeline 'facepar eval' uses: the same masks) or a .npy
-float32 array already normalised, NCHW or NHWC (detected from the shape).`,
-  async run({ values }) {
-    const { input } = values;
-    const [logitsPath, maskPath, overlayPath] = [values['save-logits'], values.out, values.overlay];
-    if (!logitsPath && !maskPath && !overlayPath) {
-      throw new UsageError(`${NAME}: nothing to write; pass --save-logits, --out and/or --overlay`);
-    }
-    await setupBackend({ backend: values.backend, out: () => {} });
-    const { weights: path, model } = values;
+  name: 'predict',
+  summary: 'label photos with a segmentor: <stem>.png masks (overlays, logits) into a folder',
+  usage: 'facepar predict --weights W --input X [X ...] --out DIR [flags]',
+  description: `Runs the test pipeline 'facepar eval' uses (rescale to the model's test scale, whole or slide,
+flip TTA) on every input, so both give the same masks. W: a run folder (its best checkpoint), a
+checkpoint folder, a facepar .safetensors, or an mmseg state dict (.safetensors or .pth, with
+--model). X: photos, folders of them, globs, or .npy float32 arrays already normalised.`,
+  positionals: true,
+  async run({ values, positionals }) {
+    const inputs = train.expandPredictInputs([...values.input, ...positionals]);
+    await setupBackend({ backend: values.backend, out });
+    const { weights: path, model, mode, crop, stride } = values;
     const numClasses = values['num-classes'];
-    const segmentor = await openSegmentorWeights({ path, model, numClasses });
+    const segmentor = await train.openSegmentorWeights({ path, model, numClasses });
     try {
       const { spec } = segmentor;
-      const { crop, stride, mode } = values;
-      const slide = { mode: 'slide', crop: [crop, crop], stride: [stride, stride] } as const;
-      const test = {
-        ...spec.test,
-        ...(mode === 'slide' ? slide : mode ? { mode } : {}),
-      } as TestModeSpec;
       // the CelebAMask-HQ left/right pairs only make sense for its 19 classes
       const flipPairs = spec.numClasses === 19 ? CELEBAMASK_FLIP_PAIRS : [];
-      const tta = { segmentor, input, test, flip: values.flip, flipPairs };
-      const outputs = { logits: logitsPath, mask: maskPath, overlay: overlayPath };
-      for (const line of await writePredictions({ ...tta, ...outputs })) out(line);
+      const test = train.withTestMode({ spec, mode, crop, stride });
+      await train.predictFiles({
+        ...{ segmentor, inputs, outDir: values.out, test, flip: values.flip, flipPairs },
+        ...{ overlay: values.overlay, logits: values.logits, onFile: ({ line }) => out(line) },
+      });
+      out(`${inputs.length} inputs -> ${values.out} (${spec.name}, test ${JSON.stringify(test)})`);
       return 0;
     } finally {
       segmentor.dispose();

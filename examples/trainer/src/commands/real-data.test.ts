@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithSharedData } from '@facepar/test-utils';
 import { expect, it } from 'vitest';
-import { readJsonl } from '../render/jsonl-log.js';
+import { readJsonl } from '@facepar/train';
 import { createTrainCommand } from './train.js';
 
 describeWithSharedData('facepar train on the real celebamask-mini pairs', 'data', (dir) => {

@@ -1,12 +1,15 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSyntheticDataset } from '@facepar/celebamask-data';
 import { ConfusionMatrix, decodeLabelPng } from '@facepar/metrics';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readJsonl } from '../render/jsonl-log.js';
 import { initBackend } from '@facepar/core';
+import { packageFixture } from '@facepar/test-utils';
+import { readJsonl, TrainRunError } from '@facepar/train';
+import { createConvertCommand } from './convert.js';
 import { createEvalCommand } from './eval.js';
+import { createMiouCommand } from './miou.js';
 import { createPredictCommand } from './predict.js';
 import { createTrainCommand } from './train.js';
 
@@ -63,9 +66,30 @@ describe('facepar train', () => {
       layout: 'course',
       split: 'train',
       val: { split: 'val' },
+      synthetic: { train: 200, val: 1, size: 64, seed: 0 },
     });
     expect(c.lines.join('\n')).toMatch(/mIoU \d+\.\d\d/);
   }, 600_000);
+
+  it('--set changes the typed config and --dry-run prints it without writing anything', async () => {
+    const workDir = join(mkdtempSync(join(tmpdir(), 'facepar-dry-')), 'run');
+    const c = capture();
+    const train = createTrainCommand({ out: c.out, stream: quiet, workers: 0 });
+    const args = ['--config', 'report', '--data', 'synthetic', '--work-dir', workDir];
+    const sets = ['--set', 'optimizer.lr=0.02', '--set', 'data.pipeline.flipProb=0'];
+    expect(await train.run([...args, ...sets, '--iters', '100', '--dry-run'])).toBe(0);
+    const config = JSON.parse(c.lines.join('\n'));
+    expect(config.optimizer).toEqual({ lr: 0.02, momentum: 0.9, weightDecay: 5e-4 });
+    expect(config.data.pipeline.flipProb).toBe(0);
+    expect(config.schedule.maxIters).toBe(100);
+    expect(config.data.source.root).toBe(join(workDir, 'data'));
+    expect(existsSync(workDir)).toBe(false);
+    // a caller's mistake: runCli exits with the usage code for it
+    await expect(train.run([...args, '--set', 'optimizer.lrr=1'])).rejects.toThrow(TrainRunError);
+    await expect(train.run([...args, '--set', 'optimizer.lrr=1'])).rejects.toThrow(
+      "train: --set optimizer.lrr=1: unknown key 'optimizer.lrr'; optimizer has lr, momentum, weightDecay, weightDecayMode, nesterov",
+    );
+  });
 
   it('rejects bad flags with the flag and the fix', async () => {
     const train = createTrainCommand({ out: () => {}, stream: quiet, workers: 0 });
@@ -180,53 +204,99 @@ describe('facepar eval', () => {
       ]),
     ).rejects.toThrow(/--load-from '.*missing\.safetensors' does not exist/);
     await expect(evalCmd.run(['--checkpoint', join(root, 'none'), '--data', data])).rejects.toThrow(
-      /checkpoint path .*none' does not exist/,
+      /weights .*none do not exist \(pass a run or checkpoint folder, a \.safetensors or a \.pth file\)/,
+    );
+  }, 600_000);
+
+  it('PyTorch checkpoints: eval and --load-from take a .pth, --backbone-weights only the backbone', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'facepar-pth-'));
+    const data = join(root, 'data');
+    await writeSyntheticDataset({
+      dir: data,
+      count: 6,
+      size: 64,
+      seed: 4,
+      splits: { train: 0.5, val: 0.5 },
+    });
+    const pth = packageFixture({ pkg: 'heads', name: 'deeplab-w32.pth' });
+    const model = 'deeplabv3plus_r50-d8@x0.03125';
+    const converted = join(root, 'w32.safetensors');
+    expect(await createConvertCommand({ out: () => {} }).run([pth, converted])).toBe(0);
+    const evalCmd = createEvalCommand({ out: () => {} });
+    const matrices: unknown[] = [];
+    for (const weights of [pth, converted]) {
+      const json = join(root, `${matrices.length}.json`);
+      const args = ['--checkpoint', weights, '--model', model, '--data', data, '--json', json];
+      expect(await evalCmd.run([...args, '--backend', 'wasm'])).toBe(0);
+      matrices.push(JSON.parse(readFileSync(json, 'utf8')).confusionMatrix);
+    }
+    expect(matrices[1]).toEqual(matrices[0]);
+    const train = createTrainCommand({ out: () => {}, stream: quiet, workers: 0 });
+    const base = ['--config', 'demo', '--data', data, '--backend', 'wasm', '--iters', '1'];
+    const thin = [...base, '--crop', '32', '--batch', '2', '--set', `model.name=${model}`];
+    const events = (workDir: string) =>
+      readJsonl(join(workDir, 'log.jsonl')).flatMap((r) => (r.kind === 'event' ? [r.message] : []));
+    const a = join(root, 'load-from');
+    expect(await train.run([...thin, '--work-dir', a, '--load-from', pth])).toBe(0);
+    expect(events(a)[0]).toMatch(/^load_from .*deeplab-w32\.pth \(pth-zip\): \d+ tensors$/);
+    const b = join(root, 'pretrained');
+    const backbone = packageFixture({ pkg: 'backbones', name: 'resnet50-v1c-w32.pth' });
+    expect(await train.run([...thin, '--work-dir', b, '--backbone-weights', backbone])).toBe(0);
+    expect(events(b)[0]).toMatch(
+      /^pretrained backbone .*resnet50-v1c-w32\.pth \(pth-legacy, mmseg-backbone\): \d+ backbone tensors loaded; 2 keys of other parts skipped \(fc.weight, fc.bias\); no missing keys; no unexpected keys$/,
+    );
+    expect(JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')).model.pretrained).toBe(
+      backbone,
     );
   }, 600_000);
 });
 
-describe('facepar eval and facepar predict', () => {
-  it('give the same mask for the same photo and checkpoint (test resize included)', async () => {
+describe('facepar eval, predict and miou', () => {
+  it("the same masks from eval --save-pred and predict; miou reads them; eval uses the run's holdout", async () => {
     const root = mkdtempSync(join(tmpdir(), 'facepar-parity-'));
     const data = join(root, 'data');
-    // 80-px photos, test scale (256, 64): both commands resize to 64 px and back
-    await writeSyntheticDataset({
-      dir: data,
-      count: 6,
-      size: 80,
-      seed: 9,
-      splits: { train: 0.5, val: 0.5 },
-    });
+    // 80-px photos, test scale (256, 64): both commands resize to 64 px and back; no val split
+    await writeSyntheticDataset({ dir: data, count: 6, size: 80, seed: 9, splits: { train: 1 } });
     const workDir = join(root, 'run');
     const train = createTrainCommand({ out: () => {}, stream: quiet, workers: 0 });
     const flags = ['--iters', '2', '--crop', '48', '--batch', '2', '--backend', 'wasm'];
-    expect(
-      await train.run(['--config', 'demo', '--data', data, '--work-dir', workDir, ...flags]),
-    ).toBe(0);
-    const preds = join(root, 'eval-pred');
-    const evalCmd = createEvalCommand({ out: () => {} });
-    expect(await evalCmd.run(['--checkpoint', workDir, '--data', data, '--save-pred', preds])).toBe(
+    const run = ['--config', 'demo', '--data', data, '--holdout', '3', '--work-dir', workDir];
+    expect(await train.run([...run, ...flags])).toBe(0);
+    // no --data: the run's own held-out faces (there is no val split to default to)
+    const preds = join(root, 'eval-out');
+    const c = capture();
+    const evalCmd = createEvalCommand({ out: c.out });
+    const json = join(root, 'eval.json');
+    expect(await evalCmd.run(['--checkpoint', workDir, '--save-pred', preds, '--json', json])).toBe(
       0,
     );
-    const stem = readdirSync(join(data, 'val', 'images'))[0]!.replace(/\.[a-z]+$/, '');
-    const mask = join(root, 'predict.png');
+    expect(c.lines[1]).toMatch(/3 samples: the run's evaluation samples: the last 3 of train in /);
+    await expect(
+      evalCmd.run(['--checkpoint', workDir, '--data', data, '--split', 'val']),
+    ).rejects.toThrow(/val/);
+    const stems = readdirSync(join(preds, 'pred')).map((f) => f.replace(/\.png$/, ''));
+    expect(stems).toHaveLength(3);
+    expect(readdirSync(join(preds, 'gt')).sort()).toEqual(readdirSync(join(preds, 'pred')).sort());
+    const masks = join(root, 'predict-out');
+    const inputs = stems.map((s) => join(data, 'train', 'images', `${s}.jpg`));
     const predict = createPredictCommand({ out: () => {} });
-    const input = join(data, 'val', 'images', `${stem}.jpg`);
-    expect(
-      await predict.run([
-        '--weights',
-        workDir,
-        '--input',
-        input,
-        '--out',
-        mask,
-        '--backend',
-        'wasm',
-      ]),
-    ).toBe(0);
-    const fromEval = readFileSync(join(preds, `${stem}_pred.png`));
-    expect(readFileSync(mask).equals(fromEval)).toBe(true);
-    const labels = decodeLabelPng(new Uint8Array(fromEval));
-    expect([labels.width, labels.height]).toEqual([80, 80]);
+    const args = ['--weights', workDir, '--input', ...inputs, '--out', masks, '--backend', 'wasm'];
+    expect(await predict.run(args)).toBe(0);
+    for (const stem of stems) {
+      const fromEval = readFileSync(join(preds, 'pred', `${stem}.png`));
+      expect(readFileSync(join(masks, `${stem}.png`)).equals(fromEval), stem).toBe(true);
+      const labels = decodeLabelPng(new Uint8Array(fromEval));
+      expect([labels.width, labels.height]).toEqual([80, 80]);
+    }
+    // miou pairs eval's two folders as they are, and agrees with eval
+    const scored = join(root, 'miou.json');
+    const miou = createMiouCommand({ out: () => {} });
+    const folders = ['--pred', join(preds, 'pred'), '--gt', join(preds, 'gt'), '--json', scored];
+    folders.push('--preset', 'celebamask');
+    expect(await miou.run(folders)).toBe(0);
+    const fromMiou = JSON.parse(readFileSync(scored, 'utf8'));
+    const fromEval = JSON.parse(readFileSync(json, 'utf8'));
+    expect(fromMiou.confusionMatrix).toEqual(fromEval.confusionMatrix);
+    expect(fromMiou.preset.mIoU).toBeCloseTo(fromEval.mIoU, 12);
   }, 600_000);
 });

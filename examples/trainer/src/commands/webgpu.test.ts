@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { initBackend, listBackends, readNpyFile } from '@facepar/core';
 import { decodeLabelPng } from '@facepar/metrics';
 import { requireWebGpuUnderCi, withoutSyncReads } from '@facepar/test-utils';
-import { readCheckpointPointers, type LogRecord } from '@facepar/train';
+import { type LogRecord, readCheckpointPointers, readJsonl } from '@facepar/train';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readJsonl } from '../render/jsonl-log.js';
 import { createEvalCommand } from './eval.js';
 import { createPredictCommand } from './predict.js';
 import { createTrainCommand } from './train.js';
@@ -50,7 +49,8 @@ describe.runIf(available)(`facepar on --backend webgpu (${adapter})`, () => {
     expect(await withoutSyncReads(() => train.run(args))).toBe(130);
     expect(readCheckpointPointers({ workDir }).latest?.iter).toBe(2);
     const resumed = createTrainCommand({ out: () => {}, stream: quiet, workers: 0 });
-    expect(await withoutSyncReads(() => resumed.run([...args, '--resume']))).toBe(0);
+    const resume = ['--resume', '--work-dir', workDir];
+    expect(await withoutSyncReads(() => resumed.run(resume))).toBe(0);
     expect(tf.memory().numTensors).toBe(tensors);
 
     const log = readJsonl(join(workDir, 'log.jsonl'));
@@ -78,16 +78,17 @@ describe.runIf(available)(`facepar on --backend webgpu (${adapter})`, () => {
     const matrix = (path: string) => JSON.parse(readFileSync(path, 'utf8')).confusionMatrix;
     expect(matrix(json)).toEqual(matrix(join(workDir, 'metrics.json')));
 
-    const image = join(data, 'val', 'images', readdirSync(join(data, 'val', 'images'))[0]!);
-    const [mask, logits] = [join(out, 'mask.png'), join(out, 'logits.npy')];
+    const name = readdirSync(join(data, 'val', 'images'))[0]!;
+    const image = join(data, 'val', 'images', name);
+    const stem = join(out, name.replace(/\.[^.]+$/, ''));
     const predict = createPredictCommand({ out: () => {} });
     const predictArgs = ['--weights', workDir, '--input', image, '--backend', 'webgpu'];
     const code = await withoutSyncReads(() =>
-      predict.run([...predictArgs, '--out', mask, '--save-logits', logits]),
+      predict.run([...predictArgs, '--out', out, '--logits']),
     );
     expect(code).toBe(0);
-    const labels = decodeLabelPng(new Uint8Array(readFileSync(mask)));
-    const npy = await readNpyFile(logits);
+    const labels = decodeLabelPng(new Uint8Array(readFileSync(`${stem}.png`)));
+    const npy = await readNpyFile(`${stem}_logits.npy`);
     expect(npy.shape).toEqual([1, 19, labels.height, labels.width]);
     expect(tf.memory().numTensors).toBe(tensors);
   }, 600_000);

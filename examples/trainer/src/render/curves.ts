@@ -30,12 +30,21 @@ export function curvesSpec(options: CurvesSpecOptions): vl.TopLevelSpec {
       miou.push({ iter: r.iter, mIoU: r.mIoU * 100 });
     }
   }
-  const x = { field: 'iter', type: 'quantitative', title: 'Iteration' } as const;
+  // from 0, integer ticks: one evaluation would otherwise give ticks such as 40.000000
+  const x = {
+    field: 'iter',
+    type: 'quantitative',
+    title: 'Iteration',
+    scale: { zero: true },
+    axis: { format: ',d', tickMinStep: 1 },
+  } as const;
   const panel = { width: 360, height: 240 };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
     background: 'white',
+    // each panel keeps its own legend beside it (a shared one sits right of the last panel)
+    resolve: { legend: { color: 'independent' } },
     hconcat: [
       {
         ...{ ...panel, title: 'Training loss', data: { values: loss } },

@@ -22,6 +22,22 @@ describe('progress', () => {
     expect(line).toBe('[####......] 150/400 2.00 it/s ETA 2m05s loss 0.83');
   });
 
+  it('never shows an absurd rate on the first line, however fast the first step was', () => {
+    let t = 100;
+    const lines: string[] = [];
+    const p = new Progress({
+      total: 50,
+      stream: { write: (s) => lines.push(s) },
+      now: () => t,
+    });
+    t = 100.00005; // the progress was made just before the first iteration ended
+    p.update({ done: 11 });
+    expect(lines[0]).toBe('11/50 -- it/s ETA --\n');
+    t = 110.00005;
+    p.update({ done: 30 });
+    expect(lines[1]).toMatch(/^30\/50 1\.90 it\/s ETA 11s/);
+  });
+
   it('prints plain throttled lines when not a TTY and redraws in place on a TTY', () => {
     let t = 0;
     const plain: string[] = [];
@@ -37,6 +53,9 @@ describe('progress', () => {
     }
     // drawn at t=1, 6 and at the end (10)
     expect(plain.map((s) => s.slice(0, 5))).toEqual([' 1/10', ' 6/10', '10/10']);
+    // the rate starts at the first update: none yet there, then 5 it in 5 s
+    expect(plain[0]).toMatch(/^ 1\/10 -- it\/s ETA --/);
+    expect(plain[1]).toMatch(/^ 6\/10 1\.00 it\/s ETA 4s/);
     expect(plain.every((s) => s.endsWith('\n') && !s.includes('\r'))).toBe(true);
 
     const tty: string[] = [];

@@ -13,8 +13,8 @@ export function formatDuration(seconds: number): string {
 }
 
 /**
- * `[#####.....] 120/400 3.20 it/s ETA 1m27s loss 0.83`: the rate counts this session only
- * (`doneHere` in `elapsed` seconds); `barWidth` 0 draws no bar (plain logs).
+ * `[#####.....] 120/400 3.20 it/s ETA 1m27s loss 0.83`: the rate counts `doneHere` iterations
+ * in `elapsed` seconds (`-- it/s` before there are any); `barWidth` 0 draws no bar (plain logs).
  */
 export function formatProgressLine(options: {
   done: number;
@@ -34,7 +34,7 @@ export function formatProgressLine(options: {
   }
   const width = String(total).length;
   parts.push(`${String(done).padStart(width)}/${total}`);
-  parts.push(`${rate >= 10 ? rate.toFixed(1) : rate.toFixed(2)} it/s`);
+  parts.push(`${rate <= 0 ? '--' : rate >= 10 ? rate.toFixed(1) : rate.toFixed(2)} it/s`);
   parts.push(`ETA ${formatDuration(eta)}`);
   if (suffix) parts.push(suffix);
   return parts.join(' ');
@@ -44,8 +44,6 @@ type Stream = { write(s: string): unknown; isTTY?: boolean };
 
 export interface ProgressOptions {
   total: number;
-  /** Iterations already done (resume). */
-  start?: number;
   /** Where to draw; defaults to `process.stderr`. */
   stream?: Stream;
   /** Non-TTY: print a plain line at most every this many seconds (default 10). */
@@ -57,43 +55,39 @@ export interface ProgressOptions {
 
 const CLEAR = '\r\x1b[2K';
 
-/** A bar drawn in place on a TTY, else plain lines now and then; `log()` prints above it. */
+/**
+ * A bar drawn in place on a TTY, else plain lines now and then; `log()` prints above it. The
+ * rate is measured from the first update on (the first step, which compiles kernels and fills
+ * the loader, would otherwise make it absurd), so the first line says `-- it/s`.
+ */
 export class Progress {
   private readonly stream: Stream;
   private readonly tty: boolean;
   private readonly every: number;
   private readonly now: () => number;
-  private readonly t0: number;
-  private readonly start: number;
+  private t0: number | undefined;
+  private start = 0;
   private lastDraw = Number.NEGATIVE_INFINITY;
-  private done: number;
+  private done = 0;
   private suffix = '';
   private drawn = false;
 
   constructor(private readonly options: ProgressOptions) {
-    this.done = this.start = options.start ?? 0;
     this.stream = options.stream ?? process.stderr;
     this.tty = this.stream.isTTY === true;
     this.every = this.tty ? (options.ttyEverySeconds ?? 0.2) : (options.plainEverySeconds ?? 10);
     this.now = options.now ?? (() => performance.now() / 1000);
-    this.t0 = this.now();
   }
 
   line(): string {
-    const { done, start, suffix } = this;
-    const elapsed = this.now() - this.t0;
-    const barWidth = this.tty ? 30 : 0;
-    return formatProgressLine({
-      done,
-      total: this.options.total,
-      elapsed,
-      doneHere: done - start,
-      barWidth,
-      suffix,
-    });
+    const { done, start, suffix, options } = this;
+    const elapsed = this.t0 === undefined ? 0 : this.now() - this.t0;
+    const at = { done, total: options.total, elapsed, doneHere: done - start, suffix };
+    return formatProgressLine({ ...at, barWidth: this.tty ? 30 : 0 });
   }
 
   update(options: { done: number; suffix?: string }): void {
+    if (this.t0 === undefined) [this.t0, this.start] = [this.now(), options.done];
     this.done = options.done;
     this.suffix = options.suffix ?? this.suffix;
     const t = this.now();
@@ -116,13 +110,13 @@ export class Progress {
 }
 
 /** A training progress display as a loop hook; `log` prints a line above the bar. */
-export function progressHook(options: Omit<ProgressOptions, 'total' | 'start'>): TrainHook & {
+export function progressHook(options: Omit<ProgressOptions, 'total'>): TrainHook & {
   log(line: string): void;
 } {
   let progress: Progress | undefined;
   return {
     beforeRun(state) {
-      progress = new Progress({ ...options, total: state.maxIters, start: state.iter });
+      progress = new Progress({ ...options, total: state.maxIters });
     },
     afterIter(state, step) {
       progress?.update({ done: state.iter, suffix: `loss ${step.loss.toFixed(4)}` });

@@ -100,11 +100,14 @@ describe('initBackend', () => {
   });
 
   it('activates wasm with the training kernels registered', async () => {
-    const report = await initBackend({ backend: 'wasm' });
+    // one thread: the single-threaded SIMD build (the threaded one: wasm-threads.test.ts)
+    const report = await initBackend({ backend: 'wasm', threads: 1 });
     expect(report.chosen).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
-    expect(report.candidates.find((c) => c.name === 'wasm')?.detail).toMatchObject({ simd: true });
+    const wasm = report.candidates.find((c) => c.name === 'wasm');
+    expect(wasm?.detail).toMatchObject({ simd: true, threads: 1, build: 'simd' });
+    expect(wasm?.reason).toMatch(/single-threaded SIMD build: 1 thread requested$/);
     // a gradient that needs the facepar kernels now runs on wasm
     const g = tf.grad((x: tf.Tensor) =>
       tf.sum(tf.conv2d(x as tf.Tensor4D, tf.ones([3, 3, 1, 1]), 1, 'same')),

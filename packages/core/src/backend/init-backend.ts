@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from '../kernels/wasm-training-kernels.js';
 import { registerWebGpuTrainingKernels } from '../kernels/webgpu-training-kernels.js';
 import { throttleDawnPolling } from './dawn-polling.js';
+import { activateWasm, availableCores } from './wasm-threads.js';
 
 /** Backends facepar knows (the order of listings). */
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -40,13 +41,32 @@ export interface InitBackendOptions {
    * @facepar/core cannot see them (pnpm installs them into the application). Default: cwd.
    */
   resolveFrom?: string;
+  /**
+   * Probe WebGPU in this process, where Dawn prints its adapter warnings on stderr (default
+   * false: a short child process probes it with its stderr dropped, and this process creates a
+   * Dawn instance only when WebGPU is activated).
+   */
+  verbose?: boolean;
+  /**
+   * wasm: XNNPACK threads (the threaded SIMD build through a Node worker shim when > 1).
+   * Default: the cores this process may use (`os.availableParallelism()`). Fixed once wasm
+   * has started in the process.
+   */
+  threads?: number;
 }
 
-export const DEFAULT_INIT_BACKEND_OPTIONS = { backend: 'auto', resolveFrom: undefined } as const;
+export const DEFAULT_INIT_BACKEND_OPTIONS = {
+  backend: 'auto',
+  resolveFrom: undefined,
+  verbose: false,
+  threads: undefined,
+} as const;
 
 export function resolveInitBackendOptions(options: InitBackendOptions = {}): {
   backend: BackendChoice;
   resolveFrom: string;
+  verbose: boolean;
+  threads: number;
 } {
   const backend = options.backend ?? DEFAULT_INIT_BACKEND_OPTIONS.backend;
   const allowed: readonly string[] = ['auto', ...BACKEND_NAMES];
@@ -61,7 +81,12 @@ export function resolveInitBackendOptions(options: InitBackendOptions = {}): {
       `initBackend: resolveFrom must be a directory path, got ${JSON.stringify(resolveFrom)}`,
     );
   }
-  return { backend, resolveFrom };
+  const verbose = options.verbose ?? DEFAULT_INIT_BACKEND_OPTIONS.verbose;
+  const threads = options.threads ?? availableCores();
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new Error(`initBackend: threads must be an integer >= 1, got ${String(threads)}`);
+  }
+  return { backend, resolveFrom, verbose, threads };
 }
 
 const TFJS_NODE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
@@ -122,6 +147,18 @@ export function describeNativeLoadError(message: string): {
     };
   }
   return { missingLibrary: lib };
+}
+
+function isInstalled(specifier: string, resolveFrom: string): boolean {
+  for (const base of [import.meta.url, pathToFileURL(path.join(resolveFrom, 'noop.js')).href]) {
+    try {
+      createRequire(base).resolve(specifier);
+      return true;
+    } catch {
+      // try the next base
+    }
+  }
+  return false;
 }
 
 async function probeTensorflow(resolveFrom: string): Promise<BackendCandidate> {
@@ -224,36 +261,98 @@ export function isSoftwareAdapter(options: {
   return /llvmpipe|lavapipe|swiftshader|software/i.test(text);
 }
 
-async function probeWebgpu(resolveFrom: string): Promise<BackendCandidate> {
-  let gpu: GpuLike;
-  try {
-    gpu = await installNodeWebGpu(resolveFrom);
-  } catch (e) {
-    const why =
-      errorCode(e) === 'ERR_MODULE_NOT_FOUND'
-        ? 'the webgpu package (Dawn) is not installed'
-        : `webgpu failed to load: ${firstLine(e)}`;
-    return { name: 'webgpu', available: false, reason: why };
+/**
+ * `requestAdapter()` in a child process whose stderr is dropped: Dawn prints its Vulkan and
+ * limits warnings from native code, which no in-process setting silences.
+ */
+async function requestAdapterQuietly(resolveFrom: string): Promise<GpuAdapterLike | null> {
+  let url: string | undefined;
+  for (const base of [import.meta.url, pathToFileURL(path.join(resolveFrom, 'noop.js')).href]) {
+    try {
+      url = pathToFileURL(createRequire(base).resolve('webgpu')).href;
+      break;
+    } catch {
+      // try the next base
+    }
   }
-  // tfjs-backend-webgpu registers its backend at import only when navigator.gpu exists, so it
-  // is imported here, after Dawn (also what lets a bundled copy of it be found).
+  if (url === undefined) {
+    throw Object.assign(new Error('webgpu is not installed'), { code: 'ERR_MODULE_NOT_FOUND' });
+  }
+  const script = `const a = await (await import(process.env.FACEPAR_WEBGPU_URL)).create([]).requestAdapter();
+const i = a?.info ?? {};
+const keys = ['vendor', 'architecture', 'device', 'description'];
+process.stdout.write(JSON.stringify(a == null ? null : { info: Object.fromEntries(keys.map((k) => [k, i[k]])), isFallbackAdapter: a.isFallbackAdapter }));
+process.exit(0);`;
+  const { execFile } = await import('node:child_process');
+  const stdout = await new Promise<string>((resolve, reject) => {
+    const env = { ...process.env, FACEPAR_WEBGPU_URL: url };
+    const args = ['--input-type=module', '-e', script];
+    execFile(process.execPath, args, { env, timeout: 60_000 }, (error, out, err) => {
+      const why = String(err).trim().split('\n').at(-1);
+      if (error) reject(new Error(why || error.message));
+      else resolve(out);
+    });
+  });
+  return JSON.parse(stdout) as GpuAdapterLike | null;
+}
+
+/**
+ * Imports tfjs-backend-webgpu once Dawn provides `navigator.gpu` (it registers its backend at
+ * import only where `navigator.gpu` exists; importing it here is also what lets a bundled copy
+ * be found) and registers facepar's WebGPU kernel fixes. Returns why not, or null.
+ */
+async function loadWebGpuBackend(resolveFrom: string): Promise<string | null> {
   if (tf.findBackendFactory('webgpu') == null) {
     try {
       await importOptional('@tensorflow/tfjs-backend-webgpu', resolveFrom);
     } catch (e) {
-      const why =
-        errorCode(e) === 'ERR_MODULE_NOT_FOUND'
-          ? '@tensorflow/tfjs-backend-webgpu is not installed'
-          : `@tensorflow/tfjs-backend-webgpu failed to load: ${firstLine(e)}`;
-      return { name: 'webgpu', available: false, reason: why };
+      return errorCode(e) === 'ERR_MODULE_NOT_FOUND'
+        ? '@tensorflow/tfjs-backend-webgpu is not installed'
+        : `@tensorflow/tfjs-backend-webgpu failed to load: ${firstLine(e)}`;
     }
   }
   registerWebGpuTrainingKernels();
+  return null;
+}
+
+async function probeWebgpu(resolveFrom: string, verbose: boolean): Promise<BackendCandidate> {
+  // A short child process (its stderr dropped) asks for the adapter, so Dawn's warnings stay out
+  // of commands that never use WebGPU; in this process when asked to be verbose, when Dawn
+  // already runs here, or when the packages are bundled (not resolvable from disk).
+  const inProcess =
+    verbose ||
+    (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu != null ||
+    !isInstalled('webgpu', resolveFrom) ||
+    !isInstalled('@tensorflow/tfjs-backend-webgpu', resolveFrom);
   let adapter: GpuAdapterLike | null;
-  try {
-    adapter = await gpu.requestAdapter();
-  } catch (e) {
-    return { name: 'webgpu', available: false, reason: `requestAdapter failed: ${firstLine(e)}` };
+  if (inProcess) {
+    let gpu: GpuLike;
+    try {
+      gpu = await installNodeWebGpu(resolveFrom);
+    } catch (e) {
+      const why =
+        errorCode(e) === 'ERR_MODULE_NOT_FOUND'
+          ? 'the webgpu package (Dawn) is not installed'
+          : `webgpu failed to load: ${firstLine(e)}`;
+      return { name: 'webgpu', available: false, reason: why };
+    }
+    const missing = await loadWebGpuBackend(resolveFrom);
+    if (missing !== null) return { name: 'webgpu', available: false, reason: missing };
+    try {
+      adapter = await gpu.requestAdapter();
+    } catch (e) {
+      return { name: 'webgpu', available: false, reason: `requestAdapter failed: ${firstLine(e)}` };
+    }
+  } else {
+    try {
+      adapter = await requestAdapterQuietly(resolveFrom);
+    } catch (e) {
+      return {
+        name: 'webgpu',
+        available: false,
+        reason: `webgpu failed to load or requestAdapter failed: ${firstLine(e)}`,
+      };
+    }
   }
   if (adapter == null) {
     return {
@@ -296,15 +395,12 @@ async function probeWasm(): Promise<BackendCandidate> {
     };
   }
   registerWasmTrainingKernels();
-  const detail: Record<string, boolean> = {};
-  for (const flag of ['WASM_HAS_SIMD_SUPPORT', 'WASM_HAS_MULTITHREAD_SUPPORT']) {
-    try {
-      detail[flag === 'WASM_HAS_SIMD_SUPPORT' ? 'simd' : 'threads'] = Boolean(
-        await tf.env().getAsync(flag),
-      );
-    } catch {
-      // flag not registered: leave it out
-    }
+  // tfjs's own WASM_HAS_MULTITHREAD_SUPPORT is false in Node; facepar's shim decides threads.
+  const detail: Record<string, boolean | number> = { cores: availableCores() };
+  try {
+    detail.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  } catch {
+    // flag not registered: leave it out
   }
   return {
     name: 'wasm',
@@ -318,12 +414,16 @@ function probeCpu(): BackendCandidate {
   return { name: 'cpu', available: true, reason: 'plain JavaScript reference backend (slowest)' };
 }
 
-async function probe(name: BackendName, resolveFrom: string): Promise<BackendCandidate> {
+async function probe(
+  name: BackendName,
+  resolveFrom: string,
+  verbose: boolean,
+): Promise<BackendCandidate> {
   switch (name) {
     case 'tensorflow':
       return probeTensorflow(resolveFrom);
     case 'webgpu':
-      return probeWebgpu(resolveFrom);
+      return probeWebgpu(resolveFrom, verbose);
     case 'wasm':
       return probeWasm();
     case 'cpu':
@@ -335,9 +435,9 @@ async function probe(name: BackendName, resolveFrom: string): Promise<BackendCan
 export async function listBackends(
   options: Omit<InitBackendOptions, 'backend'> = {},
 ): Promise<BackendCandidate[]> {
-  const { resolveFrom } = resolveInitBackendOptions({ ...options, backend: 'auto' });
+  const { resolveFrom, verbose } = resolveInitBackendOptions({ ...options, backend: 'auto' });
   const out: BackendCandidate[] = [];
-  for (const name of BACKEND_NAMES) out.push(await probe(name, resolveFrom));
+  for (const name of BACKEND_NAMES) out.push(await probe(name, resolveFrom, verbose));
   return out;
 }
 
@@ -350,21 +450,27 @@ export function autoChoice(candidates: readonly BackendCandidate[]): BackendName
   return 'cpu';
 }
 
-/** Silences tfjs-backend-cpu's "Hi, looks like you are running TensorFlow.js in Node.js" banner. */
-function silenceCpuBanner(): void {
-  const b = tf.engine().registry.cpu as { firstUse?: boolean } | undefined;
-  if (b !== undefined && 'firstUse' in b) b.firstUse = false;
-}
-
-async function activate(name: BackendName, resolveFrom: string): Promise<void> {
-  if (name === 'webgpu' && tf.findBackendFactory('webgpu') == null) {
-    await importOptional('@tensorflow/tfjs-backend-webgpu', resolveFrom);
+/** Activates `name`; returns facts to add to its candidate (wasm: its threads and build). */
+async function activate(
+  name: BackendName,
+  resolveFrom: string,
+  threads: number,
+): Promise<BackendCandidate['detail']> {
+  if (name === 'wasm') {
+    const r = await activateWasm({ threads });
+    return { threads: r.threads, build: r.build, threadsReason: r.reason };
+  }
+  if (name === 'webgpu') {
+    await installNodeWebGpu(resolveFrom);
+    const missing = await loadWebGpuBackend(resolveFrom);
+    if (missing !== null)
+      throw new Error(`initBackend: backend 'webgpu' is unavailable: ${missing}`);
   }
   const ok = await tf.setBackend(name);
   await tf.ready();
   if (!ok || tf.getBackend() !== name)
     throw new Error(`initBackend: backend '${name}' failed to initialise`);
-  if (name === 'cpu') silenceCpuBanner();
+  return undefined;
 }
 
 /**
@@ -373,19 +479,20 @@ async function activate(name: BackendName, resolveFrom: string): Promise<void> {
  * kernels), then cpu. An explicit choice that is unavailable throws with the reason.
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendReport> {
-  const { backend, resolveFrom } = resolveInitBackendOptions(options);
-  const probed = await listBackends({ resolveFrom });
+  const { backend, resolveFrom, verbose, threads } = resolveInitBackendOptions(options);
+  const probed = await listBackends({ resolveFrom, verbose });
   const chosen = backend === 'auto' ? autoChoice(probed) : backend;
   const target = probed.find((c) => c.name === chosen) as BackendCandidate;
   if (!target.available) {
     throw new Error(`initBackend: backend '${chosen}' is unavailable: ${target.reason}`);
   }
-  await activate(chosen, resolveFrom);
+  const facts = await activate(chosen, resolveFrom, threads);
   const candidates = probed.map((c): BackendCandidate => {
     if (c.name === chosen)
       return {
         ...c,
-        reason: `chosen (${backend === 'auto' ? 'auto' : 'requested'}): ${c.reason.replace(/; auto skips it.*$/, '')}`,
+        reason: `chosen (${backend === 'auto' ? 'auto' : 'requested'}): ${c.reason.replace(/; auto skips it.*$/, '')}${facts?.threadsReason ? `; ${facts.threadsReason}` : ''}`,
+        ...(facts ? { detail: { ...c.detail, ...facts } } : {}),
       };
     if (!c.available) return c;
     const why =

@@ -1,17 +1,26 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { markDilationAwareBackprop } from '../gradients/conv-gradients.js';
+import { conv2dFilterGradient, conv2dInputGradient } from './conv-backprop.js';
 import { asTensor, flipSpatial, pair, padOrCrop, zeroUpsample } from './kernel-utils.js';
+import { conv2dChannelSplit } from './conv-split.js';
+import { meanF64, sumF64 } from './reduce-f64.js';
+import { rememberReplacedKernel } from './replaced-kernels.js';
 
 /**
  * Training kernels for the tfjs wasm backend, which in 4.22 lacks the filter/input gradients of
  * convolutions and UnsortedSegmentSum (gather's gradient). Each is built from wasm-backed ops so
- * the heavy work runs as one XNNPACK convolution:
- * - Conv2DBackpropFilter: the filter gradient is itself a convolution of the padded input
- *   (channels as batch, batch as channels) with dy as the filter, dilated by the stride.
- * - Conv2DBackpropInput: dy zero-upsampled by the stride, convolved with the flipped filter
- *   (replaces wasm's native kernel, which is several times slower than its forward conv).
- * - DepthwiseConv2dNativeBackpropFilter / BackpropInput: the same two identities, depthwise.
+ * the heavy work runs in XNNPACK:
+ * - Conv2DBackpropFilter / Conv2DBackpropInput: matmuls and sub-pixel convolutions at the
+ *   forward's FLOPs (`conv-backprop.ts`); the input kernel replaces wasm's native one, which is
+ *   several times slower than its forward conv.
+ * - DepthwiseConv2dNativeBackpropFilter: a depthwise convolution of the padded input (channels
+ *   and batch as channels) with dy as the filter, dilated by the stride.
+ * - DepthwiseConv2dNativeBackpropInput: dy zero-upsampled by the stride, convolved with the
+ *   flipped filter.
  * - UnsortedSegmentSum: ScatterNd, which sums duplicate indices.
+ * - Sum / Mean over contiguous axes: float64 accumulation in place (`reduce-f64.ts`); wasm's
+ *   float32 running sums made BatchNorm statistics ~1e-6 off.
+ * - Conv2D: inputs larger than the caches split along their channels (`conv-split.ts`).
  * - MaxPoolGrad: replaces wasm's, which sends the gradient of an all-negative window to its
  *   first cell and of a tied window to its last (PyTorch: the first maximum). Each window tap is
  *   copied out by a depthwise conv with a one-hot filter (exact); the first tap equal to the
@@ -45,52 +54,6 @@ function checkNhwc(kernel: string, attrs: tf.NamedAttrMap): void {
   }
 }
 
-/** dW[kh,kw,ci,co] = Σ xpad[n, oy·s + kh·d, ox·s + kw·d, ci] · dy[n, oy, ox, co]. */
-function filterGradient(
-  x: tf.Tensor4D,
-  dy: tf.Tensor4D,
-  info: tf.backend_util.Conv2DInfo,
-): tf.Tensor4D {
-  const {
-    padInfo,
-    strideHeight: sh,
-    strideWidth: sw,
-    dilationHeight: dh,
-    dilationWidth: dw,
-  } = info;
-  const { filterHeight: kh, filterWidth: kw } = info;
-  const [ho, wo] = [dy.shape[1], dy.shape[2]];
-  // Rows actually read by the forward pass: (ho-1)·s + (kh-1)·d + 1.
-  const needH = (ho - 1) * sh + (kh - 1) * dh + 1;
-  const needW = (wo - 1) * sw + (kw - 1) * dw + 1;
-  const [, h, w] = x.shape;
-  // Pad only: rows the forward never read (floor division) would need a slow wasm Slice of x;
-  // they only enlarge the small output, which is sliced instead.
-  const xp: tf.Tensor4D = padOrCrop(x, [
-    padInfo.top,
-    Math.max(needH - h - padInfo.top, 0),
-    padInfo.left,
-    Math.max(needW - w - padInfo.left, 0),
-  ]);
-  // [Ci, Hp, Wp, N] * [Ho, Wo, N, Co], stride = forward dilation, dilation = forward stride.
-  const xt = tf.transpose(xp, [3, 1, 2, 0]);
-  const dyt = tf.transpose(dy, [1, 2, 0, 3]);
-  if ((dh > 1 || dw > 1) && (sh > 1 || sw > 1)) {
-    throw new Error(
-      'Conv2DBackpropFilter (facepar wasm): strides and dilations > 1 together are not supported',
-    );
-  }
-  // Dilated forward: out[ci, i, j, co] at i = kh·d, so stride d, dilation 1.
-  let out =
-    dh > 1 || dw > 1
-      ? tf.conv2d(xt, dyt, [dh, dw], 'valid')
-      : tf.conv2d(xt, dyt, 1, 'valid', 'NHWC', [sh, sw]);
-  if (out.shape[1] !== kh || out.shape[2] !== kw) {
-    out = tf.slice(out, [0, 0, 0, 0], [xt.shape[0], kh, kw, dy.shape[3]]);
-  }
-  return tf.transpose(out, [1, 2, 0, 3]);
-}
-
 const conv2dBackpropFilter: tf.KernelFunc = ({ inputs, attrs }) => {
   checkNhwc('Conv2DBackpropFilter', attrs as tf.NamedAttrMap);
   return tf.tidy(() => {
@@ -98,7 +61,7 @@ const conv2dBackpropFilter: tf.KernelFunc = ({ inputs, attrs }) => {
     const dy = asTensor<tf.Tensor4D>(inputs.dy as tf.TensorInfo);
     const filterShape = (attrs as tf.NamedAttrMap).filterShape as number[];
     const info = convInfo(x.shape, filterShape, attrs as tf.NamedAttrMap, false);
-    return filterGradient(x, dy, info);
+    return conv2dFilterGradient(x, dy, info);
   });
 };
 
@@ -130,9 +93,7 @@ const conv2dBackpropInput: tf.KernelFunc = ({ inputs, attrs }) => {
     const filter = asTensor<tf.Tensor4D>(inputs.filter as tf.TensorInfo);
     const inShape = (attrs as tf.NamedAttrMap).inputShape as number[];
     const info = convInfo(inShape, filter.shape, attrs as tf.NamedAttrMap, false);
-    const dyp = fullPadDy(dy, info, inShape);
-    const flipped = tf.transpose(flipSpatial(filter), [0, 1, 3, 2]);
-    return tf.conv2d(dyp, flipped, 1, 'valid', 'NHWC', [info.dilationHeight, info.dilationWidth]);
+    return conv2dInputGradient(dy, filter, info, inShape);
   });
 };
 
@@ -351,6 +312,9 @@ export const WASM_TRAINING_KERNELS: readonly {
   },
   { kernelName: 'UnsortedSegmentSum', kernelFunc: unsortedSegmentSum, replaces: false },
   { kernelName: 'MaxPoolGrad', kernelFunc: maxPoolGrad, replaces: true },
+  { kernelName: 'Sum', kernelFunc: sumF64, replaces: true },
+  { kernelName: 'Mean', kernelFunc: meanF64, replaces: true },
+  { kernelName: 'Conv2D', kernelFunc: conv2dChannelSplit, replaces: true },
 ];
 
 const registered = new Set<string>();
@@ -369,9 +333,17 @@ export function registerWasmTrainingKernels(options: { backendName?: string } = 
     const existing = tf.getKernel(k.kernelName, backendName);
     if (existing !== undefined) {
       if (!k.replaces) continue;
+      rememberReplacedKernel(backendName, existing);
       tf.unregisterKernel(k.kernelName, backendName);
     }
-    tf.registerKernel({ kernelName: k.kernelName, backendName, kernelFunc: k.kernelFunc });
+    // keep the replaced kernel's setup (it binds its wasm function, which Sum/Mean delegate to)
+    const setupFunc = existing?.setupFunc;
+    tf.registerKernel({
+      kernelName: k.kernelName,
+      backendName,
+      kernelFunc: k.kernelFunc,
+      ...(setupFunc ? { setupFunc } : {}),
+    });
     registered.add(key);
     done.push(k.kernelName);
   }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { hostBatchNormBackward, hostBatchNormForward } from './batch-norm-f64.js';
 import { type Kwargs, type LayerArgs, nhwcShape, oneTensor, withoutTape } from './common.js';
 
 export interface BatchNorm2dArgs extends LayerArgs {
@@ -60,14 +61,14 @@ function batchNormTraining(
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xIn, g, b] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
     const save = args[3] as tf.GradSaveFunc;
-    const { mean, variance } = tf.moments(xIn, [0, 1, 2]) as {
-      mean: tf.Tensor1D;
-      variance: tf.Tensor1D;
-    };
+    // wasm/cpu: float64 statistics and output on the host (batch-norm-f64.ts); else tfjs ops
+    const host = hostBatchNormForward({ x: xIn, gamma: g, beta: b, eps });
+    const { mean, variance } =
+      host ?? (tf.moments(xIn, [0, 1, 2]) as { mean: tf.Tensor1D; variance: tf.Tensor1D });
     onMoments(mean, variance);
     const invStd = tf.rsqrt(tf.add(variance, eps));
     save([xIn, mean, invStd, g]);
-    const value = tf.batchNorm(xIn, mean, variance, b, g, eps);
+    const value = host?.y ?? tf.batchNorm(xIn, mean, variance, b, g, eps);
     tf.dispose([mean, variance]);
     return {
       value,
@@ -75,6 +76,11 @@ function batchNormTraining(
         tf.tidy(() => {
           const d = dy as tf.Tensor4D;
           const [xs, m, r, gm] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+          const hostGrads =
+            host === null
+              ? null
+              : hostBatchNormBackward({ dy: d, x: xs, gamma: gm, stats: host.exact });
+          if (hostGrads !== null) return [hostGrads.dx, hostGrads.dGamma, hostGrads.dBeta];
           const xc = tf.sub(xs, m);
           const dBeta = tf.sum(d, [0, 1, 2]);
           // dgamma = Σ dy·x̂ with x̂ = (x − mean)·r

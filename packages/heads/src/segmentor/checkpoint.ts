@@ -76,13 +76,26 @@ export interface WeightsFileOptions {
   allowNonFinite?: boolean;
 }
 
+/**
+ * Weights already read: safetensors' `tensors` and `__metadata__`, or core's `readWeights`
+ * result for a `.pth` (its state dict and `pthMetadata`).
+ */
+export interface WeightsData {
+  tensors: Map<string, TensorEntry>;
+  metadata: Record<string, string>;
+}
+
+function weightsData(file: Uint8Array | WeightsData, source?: string): WeightsData {
+  return file instanceof Uint8Array ? readSafetensors(file, { source }) : file;
+}
+
 /** Builds the segmentor a checkpoint describes and loads its weights (strict). */
 export function loadSegmentorCheckpoint(
-  bytes: Uint8Array,
+  bytes: Uint8Array | WeightsData,
   options: Omit<SegmentorOptions, 'model' | 'numClasses' | 'seed'> & WeightsFileOptions = {},
 ): Segmentor {
   const { source, allowNonFinite, ...segmentorOptions } = options;
-  const file = readSafetensors(bytes, { source });
+  const file = weightsData(bytes, source);
   const config = readSegmentorCheckpointConfig(file.metadata, { source });
   const segmentor = createSegmentor({ ...segmentorOptions, model: config.spec });
   const withAux = options.withAuxiliary ?? true;
@@ -114,16 +127,20 @@ export interface OpenSegmentorOptions extends WeightsFileOptions {
 }
 
 /**
- * Opens any supported `.safetensors` for inference: a facepar checkpoint (architecture from
- * its metadata) or an mmseg `EncoderDecoder` state dict for the named `model`. Strict: every
+ * Opens weights for inference: `.safetensors` bytes, or weights already read (`WeightsData`,
+ * e.g. a `.pth` through core's `readWeights`). A facepar checkpoint brings its architecture in
+ * its metadata; an mmseg `EncoderDecoder` state dict needs the named `model`. Strict: every
  * model key must be in the file.
  */
-export function openSegmentor(bytes: Uint8Array, options: OpenSegmentorOptions = {}): Segmentor {
+export function openSegmentor(
+  bytes: Uint8Array | WeightsData,
+  options: OpenSegmentorOptions = {},
+): Segmentor {
   const { source, allowNonFinite } = options;
-  const file = readSafetensors(bytes, { source });
+  const file = weightsData(bytes, source);
   const withAuxiliary = options.withAuxiliary ?? false;
   if (file.metadata[CHECKPOINT_METADATA_KEY] != null) {
-    return loadSegmentorCheckpoint(bytes, {
+    return loadSegmentorCheckpoint(file, {
       withAuxiliary,
       inputShape: options.inputShape,
       source,

@@ -4,9 +4,17 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { readFileSync } from 'node:fs';
 import { backboneStateDictFromCheckpoint } from '@facepar/backbones';
-import { readPth, readSafetensors, type TensorEntry, toFloat32 } from '@facepar/core';
+import {
+  readPth,
+  readSafetensors,
+  readWeights,
+  type TensorEntry,
+  toFloat32,
+  writeSafetensors,
+} from '@facepar/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSegmentor } from './checkpoint.js';
 import { resizeLogits } from './inference.js';
 import { createSegmentor, type Segmentor } from './segmentor.js';
 import { getSegmentorSpec, scaleSegmentorSpec } from './segmentor-registry.js';
@@ -80,6 +88,30 @@ describe('an mmseg .pth checkpoint of deeplabv3plus_r50-d8 (width 1/32)', () => 
     }
     expect(scale).toBeGreaterThan(0.3);
     expect(err).toBeLessThan(1e-4);
+  });
+
+  it('openSegmentor takes it as read (core readWeights) under the name <model>@x<factor>', async () => {
+    const name = 'deeplabv3plus_r50-d8@x0.03125';
+    expect(getSegmentorSpec(name)).toEqual(spec);
+    const x = nhwc(golden.get('golden.input')!);
+    const out: Float32Array[] = [];
+    const files = [
+      readWeights(bytes('deeplab-w32.pth'), { source: 'w32.pth' }),
+      writeSafetensors(safetensorsWeights),
+    ];
+    for (const file of files) {
+      const seg = openSegmentor(file, { model: name });
+      segs.push(seg);
+      const logits = seg.model.predict(x) as tf.Tensor4D;
+      out.push((await logits.data()) as Float32Array);
+      logits.dispose();
+    }
+    x.dispose();
+    expect(out[0]!.length).toBeGreaterThan(0);
+    expect(Buffer.from(out[0]!.buffer).equals(Buffer.from(out[1]!.buffer))).toBe(true);
+    expect(() => getSegmentorSpec('deeplabv3plus_r50-d8@xwide')).toThrow(
+      /unknown segmentor 'deeplabv3plus_r50-d8@xwide'; known: .*@x<width factor>/,
+    );
   });
 
   it('initialises only a backbone from it (mmseg pretrained=), dropping the heads', () => {

@@ -134,11 +134,19 @@ export function listSegmentors(): string[] {
   return Object.keys(SEGMENTOR_REGISTRY);
 }
 
-/** A deep copy of a registered spec; an unknown name throws listing the known ones. */
+/**
+ * A deep copy of a registered spec; `<name>@x<factor>` is the registered spec at that width
+ * (`scaleSegmentorSpec`, e.g. `deeplabv3plus_r50-d8@x0.03125`, the reduced-width parity
+ * fixtures' model). An unknown name throws listing the known ones.
+ */
 export function getSegmentorSpec(name: string): SegmentorSpec {
+  const scaled = /^(.+)@x(\d+(?:\.\d+)?(?:e-?\d+)?)$/.exec(name);
+  if (scaled) return scaleSegmentorSpec(getSegmentorSpec(scaled[1]!), Number(scaled[2]));
   const spec = SEGMENTOR_REGISTRY[name];
   if (spec == null) {
-    throw new Error(`unknown segmentor '${name}'; known: ${listSegmentors().join(', ')}`);
+    throw new Error(
+      `unknown segmentor '${name}'; known: ${listSegmentors().join(', ')} (each also as <name>@x<width factor>)`,
+    );
   }
   return structuredClone(spec) as SegmentorSpec;
 }

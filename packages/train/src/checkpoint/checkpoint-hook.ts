@@ -20,6 +20,8 @@ export interface CheckpointHookOptions {
   weightsFile?: () => Promise<Uint8Array>;
   keepPrevious?: number;
   onRecord?: RecordSink;
+  /** Other hooks' state to resume (`TrainState.hooks`), e.g. the log window's partial sums. */
+  hookState?: () => Record<string, unknown>;
 }
 
 /**
@@ -35,6 +37,7 @@ export function createCheckpointHook(options: CheckpointHookOptions): TrainHook 
       config,
       batches: batches.getState(),
       bestMIoU: state.bestMIoU,
+      ...(options.hookState ? { hooks: options.hookState() } : {}),
     };
     const saved = await saveCheckpoint({
       workDir,
@@ -52,9 +55,10 @@ export function createCheckpointHook(options: CheckpointHookOptions): TrainHook 
       if (isDue(state, every) || state.score !== undefined) await save(state);
     },
     async afterRun(state, outcome) {
-      if (outcome !== 'interrupted' || state.savedAt === state.iter) return;
-      await save(state);
-      const message = `interrupted at iteration ${state.iter}; checkpoint saved to ${state.lastCheckpoint}`;
+      if (outcome !== 'interrupted') return;
+      if (state.savedAt !== state.iter) await save(state);
+      const by = state.stopReason ? ` by ${state.stopReason}` : '';
+      const message = `interrupted${by} at iteration ${state.iter}; checkpoint saved to ${state.lastCheckpoint}`;
       options.onRecord?.({ kind: 'event', iter: state.iter, message, time: Date.now() });
     },
   };

@@ -25,6 +25,8 @@ export interface TrainState {
   /** The batch stream's position (`BatchSource.getState()`). */
   batches: unknown;
   bestMIoU?: number;
+  /** Hooks' own state by hook (e.g. `logWindow`: the sums of a logging window in progress). */
+  hooks?: Record<string, unknown>;
 }
 
 /**
@@ -108,7 +110,13 @@ export function resumeRun(options: {
   model: tfl.LayersModel;
   optimizer: Sgd;
   batches: BatchSource;
-}): { iter: number; bestMIoU?: number; dir: string; config: unknown } {
+}): {
+  iter: number;
+  bestMIoU?: number;
+  dir: string;
+  config: unknown;
+  hooks?: Record<string, unknown>;
+} {
   const { model, optimizer, batches } = options;
   const checkpoint = loadCheckpoint<TrainState>({ path: options.workDir });
   importModelWeights({
@@ -123,8 +131,8 @@ export function resumeRun(options: {
     throw new Error(`${checkpoint.dir}/${OPTIMIZER_FILE}: ${(error as Error).message}`);
   }
   batches.setState(checkpoint.state.batches);
-  const { iter, bestMIoU, config } = checkpoint.state;
-  return { iter, bestMIoU, dir: checkpoint.dir, config };
+  const { iter, bestMIoU, config, hooks } = checkpoint.state;
+  return { iter, bestMIoU, dir: checkpoint.dir, config, hooks };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   type Dataset,
   type DatasetLayout,
@@ -78,10 +78,12 @@ export interface TrainData {
 
 /**
  * Opens what a `DataSource` names: the training split, and the evaluation samples from a val
- * split or the held-out tail of the training split (`val: null`: none).
+ * split or the held-out tail of the training split (`val: null`: none). A synthetic source's
+ * faces are written first when its folder holds none yet.
  */
 export async function openTrainData(source: DataSource): Promise<TrainData> {
   const { root, layout = 'auto', split = 'train', val = null } = source;
+  if (source.synthetic) await ensureSyntheticDataset({ dir: root, ...source.synthetic });
   const all = await openSplit({ root, layout, split });
   if (val === null) return { train: all, val: [] };
   if ('holdout' in val) {
@@ -92,17 +94,25 @@ export async function openTrainData(source: DataSource): Promise<TrainData> {
   return { train: all, val: await readLabelledSamples({ dataset }) };
 }
 
-/**
- * Writes synthetic faces (the data package's generator) as a course-layout dataset with
- * `train` and `val` splits, unless `dir` already holds one (a resumed run keeps its data).
- */
-export async function ensureSyntheticDataset(options: {
+/** The `DataSource` of synthetic faces in `dir` (course layout, `train` and `val` splits). */
+function syntheticSource(options: {
   dir: string;
   train: number;
   val: number;
   size: number;
   seed: number;
-}): Promise<DataSource> {
+}): DataSource {
+  const { dir, ...synthetic } = options;
+  return { root: dir, layout: 'course', split: 'train', val: { split: 'val' }, synthetic };
+}
+
+/**
+ * Writes synthetic faces (the data package's generator) as a course-layout dataset with
+ * `train` and `val` splits, unless `dir` already holds one (a resumed run keeps its data).
+ */
+export async function ensureSyntheticDataset(
+  options: Parameters<typeof syntheticSource>[0],
+): Promise<DataSource> {
   const { dir, train, val, size, seed } = options;
   if (!existsSync(join(dir, 'val', 'masks'))) {
     await writeSyntheticDataset({
@@ -113,15 +123,16 @@ export async function ensureSyntheticDataset(options: {
       splits: { train: train / (train + val), val: val / (train + val) },
     });
   }
-  return { root: dir, layout: 'course', split: 'train', val: { split: 'val' } };
+  return syntheticSource(options);
 }
 
 /**
- * The `DataSource` a training command means: a dataset root (with its `val/` split when there
- * is one, or the last `holdout` samples held out), or `synthetic`: faces written into
- * `<workDir>/data` (`holdout` of them for evaluation, default 40). `note` says what was chosen.
+ * The `DataSource` a training command means (nothing is written): a dataset root (absolute),
+ * with its `val/` split when there is one, or the last `holdout` samples held out; or
+ * `synthetic`: faces to be written into `<workDir>/data` (`holdout` of them for evaluation,
+ * default 40). `note` says what was chosen.
  */
-export async function dataSourceFor(options: {
+export function dataSourceFor(options: {
   data: string;
   workDir: string;
   config: TrainConfig;
@@ -129,19 +140,19 @@ export async function dataSourceFor(options: {
   split?: string;
   valSplit?: string;
   holdout?: number;
-}): Promise<{ source: DataSource; note?: string }> {
-  const { data, config, layout, split, holdout } = options;
+}): { source: DataSource; note?: string } {
+  const { data, config, layout = 'auto', split = 'train', holdout } = options;
   if (data === 'synthetic') {
-    const dir = join(options.workDir, 'data');
+    const dir = resolve(options.workDir, 'data');
     const size = Math.max(64, config.data.pipeline.resize?.scale[1] ?? 64);
     const sizes = { train: 200, val: holdout ?? 40, size, seed: config.seed };
-    const source = await ensureSyntheticDataset({ dir, ...sizes });
+    const source = syntheticSource({ dir, ...sizes });
     return { source, note: `synthetic faces (${size} px) in ${dir}` };
   }
-  if (holdout !== undefined) return { source: { root: data, layout, split, val: { holdout } } };
-  const valSplit = options.valSplit ?? (existsSync(join(data, 'val')) ? 'val' : undefined);
-  if (valSplit !== undefined)
-    return { source: { root: data, layout, split, val: { split: valSplit } } };
-  const note = 'no val split and no --holdout: training without evaluation';
-  return { source: { root: data, layout, split, val: null }, note };
+  const root = resolve(data);
+  if (holdout !== undefined) return { source: { root, layout, split, val: { holdout } } };
+  const valSplit = options.valSplit ?? (existsSync(join(root, 'val')) ? 'val' : undefined);
+  if (valSplit !== undefined) return { source: { root, layout, split, val: { split: valSplit } } };
+  const note = `no val split in ${root} and no holdout: training without evaluation (hold out the last N samples with --holdout N)`;
+  return { source: { root, layout, split, val: null }, note };
 }

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { decodeImage, encodeRgbPng } from '@facepar/celebamask-data';
-import { readNpyFile, writeFileAtomic, writeNpyFile } from '@facepar/core';
+import { readNpyFile, readWeightsFile, writeFileAtomic, writeNpyFile } from '@facepar/core';
 import {
   arrayToNhwc,
   modelPredictor,
@@ -11,6 +11,8 @@ import {
   predictLabels,
   predictSample,
   type Segmentor,
+  type SegmentorSpec,
+  type TestModeSpec,
   type TestPipelineOptions,
   wholeInference,
 } from '@facepar/heads';
@@ -18,10 +20,12 @@ import { normalizeImage } from '@facepar/image';
 import { CELEBAMASK_PALETTE, encodeLabelPng } from '@facepar/metrics';
 import * as tf from '@tensorflow/tfjs-core';
 import { openRunCheckpoint } from '../checkpoint/model-state.js';
+import { predictionStem } from './predict-inputs.js';
 
 /**
- * Opens weights for inference: a run or checkpoint folder (`openRunCheckpoint`), a facepar
- * segmentor checkpoint, or an mmseg state dict for the registered `model`.
+ * Opens weights for inference: a run folder (its best checkpoint) or a checkpoint folder
+ * (`openRunCheckpoint`), or a file, `.safetensors` or `.pth` by content: a facepar segmentor
+ * checkpoint names its model; an mmseg state dict needs the registered `model`.
  */
 export async function openSegmentorWeights(options: {
   path: string;
@@ -29,10 +33,47 @@ export async function openSegmentorWeights(options: {
   numClasses?: number;
 }): Promise<Segmentor> {
   const { path, model, numClasses } = options;
-  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
-    return openRunCheckpoint({ path }).segmentor;
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat) {
+    throw new Error(
+      `weights ${path} do not exist (pass a run or checkpoint folder, a .safetensors or a .pth file)`,
+    );
   }
-  return openSegmentor(new Uint8Array(await readFile(path)), { model, numClasses });
+  if (stat.isDirectory()) return openRunCheckpoint({ path }).segmentor;
+  const file = await readWeightsFile(path);
+  try {
+    return openSegmentor(file, { model, numClasses, source: path });
+  } catch (error) {
+    const message = (error as Error).message;
+    if (model === undefined && /needs the model name/.test(message)) {
+      throw new Error(
+        `${message}: pass --model NAME (the file is a plain ${file.kind} state dict)`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** A spec's test pipeline with a mode chosen by hand (`slide` windows default to its crop). */
+export function withTestMode(options: {
+  spec: SegmentorSpec;
+  mode?: 'whole' | 'slide';
+  crop?: number;
+  stride?: number;
+}): TestModeSpec {
+  const { spec, mode } = options;
+  const base = spec.test;
+  if (mode === undefined || (mode === 'whole' && base.mode === 'whole')) {
+    if (options.crop !== undefined || options.stride !== undefined) {
+      if (base.mode !== 'slide') throw new Error('crop and stride need the slide test mode');
+    } else return base;
+  }
+  const scale = base.scale ? { scale: base.scale } : {};
+  if (mode === 'whole') return { mode: 'whole', ...scale };
+  const [h, w] = base.mode === 'slide' ? base.crop : spec.cropSize;
+  const crop = options.crop ?? Math.max(h, w);
+  const stride = options.stride ?? Math.max(1, Math.round((crop * 2) / 3));
+  return { mode: 'slide', crop: [crop, crop], stride: [stride, stride], ...scale };
 }
 
 export interface PredictFileResult {
@@ -108,40 +149,44 @@ export async function predictFile(
 }
 
 /**
- * `predictFile`, then its outputs written atomically: `logits` as NCHW float32 `.npy`, `mask` as
- * a palette PNG, `overlay` as the palette blended over the photo (RGB PNG). Returns one line per
- * file written.
+ * `predict` over many inputs into one folder: per input `<stem>.png` (the labels as a palette
+ * PNG), with `overlay` also `<stem>_overlay.png` (the palette blended over the photo), with
+ * `logits` also `<stem>_logits.npy` (whole-image NCHW float32). Each file is written
+ * atomically; `onFile` hears of each input once written. Returns one line per input.
  */
-export async function writePredictions(
-  options: Omit<Parameters<typeof predictFile>[0], 'labels' | 'logits'> & {
-    logits?: string;
-    mask?: string;
-    overlay?: string;
+export async function predictFiles(
+  options: Omit<Parameters<typeof predictFile>[0], 'labels' | 'logits' | 'input'> & {
+    inputs: readonly string[];
+    outDir: string;
+    overlay?: boolean;
+    logits?: boolean;
+    onFile?: (info: { input: string; line: string; index: number }) => void;
   },
 ): Promise<string[]> {
-  const { logits, mask, overlay } = options;
-  const labels = mask !== undefined || overlay !== undefined;
-  const r = await predictFile({ ...options, labels, logits: logits !== undefined });
-  const { width: w, height: h } = r;
-  if (overlay && !r.rgb)
-    throw new Error(`${options.input}: an overlay needs an image, not a .npy array`);
-  const written: string[] = [];
-  if (logits && r.logits) {
-    await writeNpyFile(logits, r.logits);
-    written.push(`logits ${JSON.stringify(r.logits.shape)} -> ${logits}`);
+  const { inputs, outDir } = options;
+  const lines: string[] = [];
+  for (const [index, input] of inputs.entries()) {
+    const stem = predictionStem(input);
+    const r = await predictFile({ ...options, input, labels: true, logits: options.logits });
+    const { width: w, height: h } = r;
+    const written: string[] = [];
+    const write = async (name: string, data: Uint8Array) => {
+      await writeFileAtomic({ path: join(outDir, name), data });
+      written.push(name);
+    };
+    const palette = CELEBAMASK_PALETTE;
+    await write(`${stem}.png`, encodeLabelPng({ labels: r.labels!, width: w, height: h, palette }));
+    if (options.overlay && r.rgb) {
+      const rgb = overlayLabels({ rgb: r.rgb, labels: r.labels!, palette });
+      await write(`${stem}_overlay.png`, encodeRgbPng({ rgb, width: w, height: h }));
+    }
+    if (r.logits) {
+      await writeNpyFile(join(outDir, `${stem}_logits.npy`), r.logits);
+      written.push(`${stem}_logits.npy`);
+    }
+    const line = `${input} (${w}x${h}) -> ${written.map((f) => join(outDir, f)).join(', ')}`;
+    lines.push(line);
+    options.onFile?.({ input, line, index });
   }
-  const palette = CELEBAMASK_PALETTE;
-  if (mask && r.labels) {
-    await writeFileAtomic({
-      path: mask,
-      data: encodeLabelPng({ labels: r.labels, width: w, height: h, palette }),
-    });
-    written.push(`mask ${w}x${h} -> ${mask}`);
-  }
-  if (overlay && r.labels && r.rgb) {
-    const rgb = overlayLabels({ rgb: r.rgb, labels: r.labels, palette });
-    await writeFileAtomic({ path: overlay, data: encodeRgbPng({ rgb, width: w, height: h }) });
-    written.push(`overlay ${w}x${h} -> ${overlay}`);
-  }
-  return written;
+  return lines;
 }

@@ -44,7 +44,11 @@ export async function writeRunReport(options: {
   await writeFileAtomic({ path: join(workDir, 'metrics.json'), data: reportJson(options) });
 }
 
-/** Saves a prediction and its ground truth as palette PNGs (CelebAMask-HQ colours). */
+/**
+ * Saves a prediction and its ground truth as palette PNGs (CelebAMask-HQ colours),
+ * `<dir>/pred/<id>.png` and `<dir>/gt/<id>.png`: the names `predict` gives (`<stem>.png`), and
+ * two folders `miou --pred <dir>/pred --gt <dir>/gt` pairs as they are.
+ */
 export async function writePredictionPngs(options: {
   dir: string;
   sample: LabelledSample;
@@ -52,12 +56,14 @@ export async function writePredictionPngs(options: {
 }): Promise<void> {
   const { dir, sample, pred } = options;
   const { width, height } = sample;
-  await writeFileAtomic({
-    path: join(dir, `${sample.id}_pred.png`),
-    data: encodeLabelPng({ labels: pred, width, height, palette: CELEBAMASK_PALETTE }),
-  });
-  await writeFileAtomic({
-    path: join(dir, `${sample.id}_gt.png`),
-    data: encodeLabelPng({ labels: sample.labels, width, height, palette: CELEBAMASK_PALETTE }),
-  });
+  const palette = CELEBAMASK_PALETTE;
+  for (const [part, labels] of [
+    ['pred', pred],
+    ['gt', sample.labels],
+  ] as const) {
+    await writeFileAtomic({
+      path: join(dir, part, `${sample.id}.png`),
+      data: encodeLabelPng({ labels, width, height, palette }),
+    });
+  }
 }

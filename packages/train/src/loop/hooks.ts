@@ -12,6 +12,8 @@ export interface LoopState {
   lastCheckpoint?: string;
   /** Iteration of the last saved checkpoint. */
   savedAt?: number;
+  /** Why an interrupted run stopped: its abort signal's reason when a string (e.g. 'SIGTERM'). */
+  stopReason?: string;
 }
 
 /** One completed iteration's numbers (all read back from the device). */

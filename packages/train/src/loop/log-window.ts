@@ -3,15 +3,38 @@ import type { RecordSink } from '../records.js';
 import type { StepResult, TrainHook } from './hooks.js';
 import { isDue } from './hooks.js';
 
+/** The sums of a logging window in progress (saved in checkpoints, so a resume continues it). */
+export interface LogWindowState {
+  loss: number;
+  decode: number;
+  aux: number;
+  acc: number;
+  n: number;
+}
+
+const EMPTY: LogWindowState = { loss: 0, decode: 0, aux: 0, acc: 0, n: 0 };
+
 /**
  * The logging window (mmengine `LoggerHook`): means of the loss parts and the pixel accuracy
  * over the last `every` iterations, as a `train` record at the window's last LR, with the GPU
- * memory at its end on a GPU backend (mmengine logs `memory` likewise).
+ * memory at its end on a GPU backend (mmengine logs `memory` likewise). `getState` /
+ * `setState` carry a window across a resume, so its first record averages the whole window.
  */
-export function createLogWindowHook(options: { every: number; onRecord: RecordSink }): TrainHook {
+export function createLogWindowHook(options: { every: number; onRecord: RecordSink }): TrainHook & {
+  getState(): LogWindowState;
+  setState(state: LogWindowState | undefined): void;
+} {
   const { every, onRecord } = options;
-  let sum = { loss: 0, decode: 0, aux: 0, acc: 0, n: 0 };
+  let sum = { ...EMPTY };
   return {
+    getState: () => ({ ...sum }),
+    setState(state) {
+      const ok =
+        state !== undefined &&
+        (['loss', 'decode', 'acc', 'n'] as const).every((k) => typeof state[k] === 'number');
+      // a model without an auxiliary head sums NaN, which JSON stores as null
+      sum = ok ? { ...state, aux: typeof state.aux === 'number' ? state.aux : NaN } : { ...EMPTY };
+    },
     afterIter(state, step: StepResult) {
       sum = {
         loss: sum.loss + step.loss,
@@ -35,7 +58,7 @@ export function createLogWindowHook(options: { every: number; onRecord: RecordSi
         ...(gpu.allocated === null ? {} : { gpuBytesAllocated: gpu.allocated }),
         time: Date.now(),
       });
-      sum = { loss: 0, decode: 0, aux: 0, acc: 0, n: 0 };
+      sum = { ...EMPTY };
     },
   };
 }

@@ -108,6 +108,8 @@ export async function runTrainLoop(options: TrainLoopOptions): Promise<TrainResu
       options.onIteration?.({ iter: state.iter, loss: step.loss });
     }
     outcome = state.iter < maxIters ? 'interrupted' : 'done';
+    const reason: unknown = options.signal?.reason;
+    if (outcome === 'interrupted' && typeof reason === 'string') state.stopReason = reason;
   } finally {
     for (const hook of hooks) await hook.afterRun?.(state, outcome);
   }

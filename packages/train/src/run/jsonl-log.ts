@@ -1,7 +1,8 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '@facepar/core';
-import type { LogRecord, TrainHook } from '@facepar/train';
+import type { TrainHook } from '../loop/hooks.js';
+import type { LogRecord } from '../records.js';
 
 /** Reads a JSONL log; a torn last line (a crash mid-append) is dropped, other bad lines throw. */
 export function readJsonl(path: string): LogRecord[] {
@@ -20,7 +21,7 @@ export function readJsonl(path: string): LogRecord[] {
   return records;
 }
 
-/** Append-only JSONL writer: each record is one line, appended and flushed immediately. */
+/** A run's `log.jsonl` (mmengine's json log): each record one line, appended at once. */
 export class JsonlLogger {
   readonly path: string;
 
