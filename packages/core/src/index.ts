@@ -41,6 +41,8 @@ export {
   TFJS_NODE_OPT_IN,
 } from './backend/init-backend.js';
 export { DEFAULT_DAWN_POLLING_OPTIONS, throttleDawnPolling } from './backend/dawn-polling.js';
+export { gpuMemory } from './backend/gpu-memory.js';
+export type { GpuMemory } from './backend/gpu-memory.js';
 export type { DawnPollingOptions } from './backend/dawn-polling.js';
 export {
   ASYNC_READ_BACKENDS,

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { initBackend, throttleDawnPolling } from '@facepar/core';
-import { createSegmentorTrainStep, syntheticFaceBatch } from '@facepar/gpu-check';
+import { createReportTrainStep, syntheticFaceBatch } from '@facepar/gpu-check';
 import { createSegmentor, getSegmentorSpec, scaleSegmentorSpec } from '@facepar/heads';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -50,16 +50,16 @@ device.createBuffer = (d) => {
 const spec0 = getSegmentorSpec(model);
 const spec = width === 1 ? spec0 : scaleSegmentorSpec(spec0, width);
 const seg = createSegmentor({ model: spec, numClasses: 19, seed: 0 });
-const step = createSegmentorTrainStep({ segmentor: seg });
+const step = createReportTrainStep({ segmentor: seg });
 const batch = syntheticFaceBatch({ size, batchSize, mean: spec.mean, std: spec.std });
 const rows = [];
 for (let i = 0; i < steps; i++) {
   for (const k of Object.keys(t)) t[k] = 0;
   const c0 = cpuAll();
   const s0 = performance.now();
-  const { value, grads } = step.lossAndGrads(batch);
+  const { loss: value, grads, ...parts } = step.lossAndGrads(batch);
   step.optimizer.apply({ grads, variables: step.variables });
-  tf.dispose(grads);
+  tf.dispose([grads, parts]);
   const recorded = performance.now();
   const m0 = cpuMain();
   const a0 = cpuAll();

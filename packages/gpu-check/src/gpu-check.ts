@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { initBackend, readTensor } from '@facepar/core';
+import { gpuMemory, initBackend, readTensor } from '@facepar/core';
 import {
   createSegmentor,
   getSegmentorSpec,
@@ -13,8 +13,8 @@ import {
 import { REPORT_CLASS_WEIGHTS } from '@facepar/losses';
 import * as tf from '@tensorflow/tfjs-core';
 import { syntheticFaceBatch } from './synthetic-batch.js';
-import { createSegmentorTrainStep } from './train-step.js';
-import { gpuMemory, webgpuDeviceInfo } from './webgpu-info.js';
+import { createReportTrainStep } from './train-step.js';
+import { webgpuDeviceInfo } from './webgpu-info.js';
 
 export interface GpuCheckOptions {
   /** Registry name of the model (default the report's `deeplabv3plus_r50-d8`). */
@@ -252,7 +252,7 @@ async function trainStep(
   await tf.setBackend('webgpu');
   const spec = specOf(o);
   const seg = createSegmentor({ model: spec, numClasses: 19, seed: 0 });
-  const step = createSegmentorTrainStep({ segmentor: seg });
+  const step = createReportTrainStep({ segmentor: seg });
   const batch = syntheticFaceBatch({
     size: o.size,
     batchSize: o.batchSize,
@@ -269,7 +269,7 @@ async function trainStep(
   };
   const timed = async () => {
     const t0 = performance.now();
-    const loss = await step.step(batch);
+    const { loss } = await step.step({ batch });
     const seconds = (performance.now() - t0) / 1000;
     sample();
     return { loss, seconds };

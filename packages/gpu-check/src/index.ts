@@ -15,13 +15,6 @@ export type {
 export { missingKernels, recordKernels } from './kernels.js';
 export { syntheticFaceBatch } from './synthetic-batch.js';
 export type { SyntheticBatchOptions } from './synthetic-batch.js';
-export {
-  createSegmentorTrainStep,
-  REPORT_SGD_OPTIONS,
-} from './train-step.js';
-export type {
-  SegmentorTrainStep,
-  SegmentorTrainStepOptions,
-  TrainBatch,
-} from './train-step.js';
-export { gpuMemory, webgpuDeviceInfo } from './webgpu-info.js';
+export { createReportTrainStep, REPORT_SGD_OPTIONS } from './train-step.js';
+export type { ReportTrainStepOptions } from './train-step.js';
+export { webgpuDeviceInfo } from './webgpu-info.js';

@@ -34,8 +34,9 @@ const TFJS = 'tfjs-webgpu';
 const FACEPAR = 'facepar (core registerWebGpuTrainingKernels)';
 
 /**
- * Every kernel one training step of deeplabv3plus_r50-d8 dispatches on webgpu (forward,
- * backward with core's gradients and `leanVariableGrads`, weighted CE, SGD), recorded on
+ * Every kernel one training step of deeplabv3plus_r50-d8 dispatches on webgpu (`facepar
+ * train`'s step: forward, backward with core's gradients and `leanVariableGrads`, weighted CE,
+ * the log's pixel accuracy, one read of the scalars, SGD), recorded on
  * llvmpipe at 296 px (all taps of the dilation-36 branch live) and checked by
  * `webgpu-train-step.test.ts`. `impl` says whose webgpu kernel runs; none is missing and none
  * falls back to the CPU (tfjs-webgpu forwards an op to its CPU code only when every input is
@@ -44,6 +45,7 @@ const FACEPAR = 'facepar (core registerWebGpuTrainingKernels)';
 export const TRAIN_STEP_KERNELS: readonly { kernel: string; impl: string; use: string }[] = [
   { kernel: 'Add', impl: TFJS, use: 'residual adds, gradient sums, SGD' },
   { kernel: 'AddN', impl: FACEPAR, use: "gradient sums; tfjs' returns stale memory past 7 inputs" },
+  { kernel: 'ArgMax', impl: TFJS, use: 'pixel accuracy (the log)' },
   { kernel: 'BatchMatMul', impl: TFJS, use: 'resize gradient, class-weighted sums' },
   { kernel: 'BatchToSpaceND', impl: TFJS, use: 'dilated convs and their gradients' },
   { kernel: 'Cast', impl: TFJS, use: 'loss masks' },
@@ -64,6 +66,7 @@ export const TRAIN_STEP_KERNELS: readonly { kernel: string; impl: string; use: s
   { kernel: 'Log', impl: TFJS, use: 'log-softmax' },
   { kernel: 'LogicalAnd', impl: TFJS, use: 'loss ignore mask' },
   { kernel: 'Max', impl: TFJS, use: 'log-softmax' },
+  { kernel: 'Maximum', impl: TFJS, use: 'pixel accuracy (labelled-pixel count)' },
   { kernel: 'MaxPool', impl: TFJS, use: 'stem max-pool' },
   { kernel: 'MaxPoolGrad', impl: FACEPAR, use: "tied maxima to the first (PyTorch); tfjs': last" },
   { kernel: 'Mean', impl: TFJS, use: 'batch statistics, loss mean' },

@@ -17,7 +17,7 @@ describe('README', () => {
       .filter((l) => !l.startsWith('import '))
       .join('\n');
     const fakeConsole = { log: (...a: unknown[]) => lines.push(a.join(' ')) };
-    const names = ['createSegmentorTrainStep', 'syntheticFaceBatch', 'createSegmentor', 'tf'];
+    const names = ['createReportTrainStep', 'syntheticFaceBatch', 'createSegmentor', 'tf'];
     const run = new Function(...names, 'console', `return (async () => {${body}})();`);
     await run(...names.map((n) => scope[n]), fakeConsole);
     expect(lines).toEqual(['true']);

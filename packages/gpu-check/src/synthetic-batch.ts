@@ -1,7 +1,7 @@
 import { generateSyntheticFace } from '@facepar/celebamask-data';
 import { normalizeImage } from '@facepar/image';
 import * as tf from '@tensorflow/tfjs-core';
-import type { TrainBatch } from './train-step.js';
+import type { Batch } from '@facepar/train';
 
 export interface SyntheticBatchOptions {
   /** Square image side (>= 32, the synthetic faces' minimum). */
@@ -18,7 +18,7 @@ export interface SyntheticBatchOptions {
  * A batch of synthetic faces (celebamask-data's generator: 19 CelebAMask-HQ classes), normalised
  * like mmseg's `data_preprocessor`. The caller owns the tensors.
  */
-export function syntheticFaceBatch(options: SyntheticBatchOptions): TrainBatch {
+export function syntheticFaceBatch(options: SyntheticBatchOptions): Batch {
   const { size, batchSize, mean, std } = options;
   const seed = options.seed ?? 0;
   if (!Number.isInteger(batchSize) || batchSize < 1) {

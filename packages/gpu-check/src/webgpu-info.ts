@@ -1,23 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/**
- * GPU bytes from `tf.memory()`: in use by tensors, and held by the backend's buffer pool (in
- * use + freed buffers kept for reuse, keyed by exact size). tfjs-webgpu names the second
- * `numBytesAllocatedInGPU`, tfjs-webgl `numBytesInGPUAllocated`; both are read. Null on a backend
- * without GPU memory.
- */
-export function gpuMemory(): { inUse: number | null; allocated: number | null } {
-  const m = tf.memory() as unknown as Record<string, unknown>;
-  const num = (...keys: string[]) => {
-    for (const k of keys) if (typeof m[k] === 'number') return m[k] as number;
-    return null;
-  };
-  return {
-    inUse: num('numBytesInGPU'),
-    allocated: num('numBytesAllocatedInGPU', 'numBytesInGPUAllocated'),
-  };
-}
-
 interface WebGpuBackendLike {
   device?: { limits?: Record<string, unknown>; features?: Iterable<string> };
   adapterInfo?: Record<string, unknown>;

@@ -1,30 +1,25 @@
-import { initBackend } from '@facepar/core';
+import { gpuMemory, initBackend, listBackends } from '@facepar/core';
 import { createSegmentor } from '@facepar/heads';
+import { requireWebGpuUnderCi } from '@facepar/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { syntheticFaceBatch } from './synthetic-batch.js';
-import { createSegmentorTrainStep } from './train-step.js';
-import { gpuMemory } from './webgpu-info.js';
-import {
-  requireWebGpuUnderCi,
-  WEBGPU_ADAPTER,
-  WEBGPU_AVAILABLE,
-} from './webgpu-gate.test-helper.js';
+import { createReportTrainStep } from './train-step.js';
 
-requireWebGpuUnderCi();
+const { available, adapter } = await requireWebGpuUnderCi({ listBackends });
 
-describe.runIf(WEBGPU_AVAILABLE)(`GPU memory over training steps (${WEBGPU_ADAPTER})`, () => {
+describe.runIf(available)(`GPU memory over training steps (${adapter})`, () => {
   it('stays flat: the buffer pool at iteration 24 is at most iteration 5 + 1 %, no tensor leaks', async () => {
     await initBackend({ backend: 'webgpu' });
     const seg = createSegmentor({ model: 'deeplabv3plus_r18-d16-thin', numClasses: 19, seed: 0 });
-    const step = createSegmentorTrainStep({ segmentor: seg });
+    const step = createReportTrainStep({ segmentor: seg });
     const { mean, std } = seg.spec;
     // Fixed shapes (tfjs-webgpu pools freed buffers by exact size): a new batch every step.
     const allocated: number[] = [];
     const tensors: number[] = [];
     for (let i = 0; i < 24; i++) {
       const batch = syntheticFaceBatch({ size: 64, batchSize: 2, seed: 10 * i, mean, std });
-      const loss = await step.step(batch);
+      const { loss } = await step.step({ batch });
       expect(Number.isFinite(loss)).toBe(true);
       tf.dispose([batch.images, batch.labels]);
       allocated.push(gpuMemory().allocated as number);

@@ -1,24 +1,14 @@
 import { createSegmentor, type Segmentor } from '@facepar/heads';
 import { REPORT_CLASS_WEIGHTS, weightedCrossEntropy } from '@facepar/losses';
-import { initBackend } from '@facepar/core';
-import { withoutSyncReads } from '@facepar/test-utils';
+import { initBackend, listBackends } from '@facepar/core';
+import { requireWebGpuUnderCi, withoutSyncReads } from '@facepar/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { checkSpec } from './gpu-check.js';
 import { missingKernels, recordKernels, TRAIN_STEP_KERNELS } from './kernels.js';
 import { syntheticFaceBatch } from './synthetic-batch.js';
-import {
-  createSegmentorTrainStep,
-  type SegmentorTrainStep,
-  type TrainBatch,
-} from './train-step.js';
-import {
-  requireWebGpuUnderCi,
-  WEBGPU_ADAPTER,
-  WEBGPU_AVAILABLE,
-} from './webgpu-gate.test-helper.js';
-
-requireWebGpuUnderCi();
+import type { Batch, TrainStep } from '@facepar/train';
+import { createReportTrainStep } from './train-step.js';
 
 // The report's deeplabv3plus_r50-d8 at 1/16 width (CI time on llvmpipe), dropout off so both
 // backends draw nothing random. 296 px: the output-stride-8 features are 37 px, so every tap of
@@ -29,7 +19,7 @@ const SIZE = 296;
 const spec = checkSpec({ model: 'deeplabv3plus_r50-d8', width: WIDTH, dropout: 0 });
 
 /** Synthetic faces, with the bottom eighth of every label map set to 255 (ignored). */
-async function batchWithIgnored(): Promise<TrainBatch> {
+async function batchWithIgnored(): Promise<Batch> {
   const b = syntheticFaceBatch({
     size: SIZE,
     batchSize: 2,
@@ -49,7 +39,7 @@ async function batchWithIgnored(): Promise<TrainBatch> {
  * The step's loss with every pixel sum in float64: wasm's float32 Sum of the 2·296² per-pixel
  * losses is off by 4e-4 relative (webgpu's by 4e-8), so the reference is summed here.
  */
-async function exactLoss(seg: Segmentor, batch: TrainBatch): Promise<number> {
+async function exactLoss(seg: Segmentor, batch: Batch): Promise<number> {
   const outputs = seg.model.apply(batch.images, { training: true }) as tf.Tensor4D[];
   const weights = [1, ...seg.spec.auxiliaryHeads.map((a) => a.lossWeight)];
   let total = 0;
@@ -68,14 +58,13 @@ async function exactLoss(seg: Segmentor, batch: TrainBatch): Promise<number> {
   return total;
 }
 
-/** Loss and gradients read back, then (optionally) the SGD update: one training step. */
-async function stepAndRead(step: SegmentorTrainStep, batch: TrainBatch, apply: boolean) {
-  const { value, grads } = step.lossAndGrads(batch);
+/** The loss and every gradient read back (no update). */
+async function lossAndGradsRead(step: TrainStep, batch: Batch) {
+  const { loss: value, grads, ...parts } = step.lossAndGrads(batch);
   const loss = (await value.data())[0] as number;
   const names = Object.keys(grads);
   const values = await Promise.all(names.map((n) => (grads[n] as tf.Tensor).data()));
-  if (apply) step.optimizer.apply({ grads, variables: step.variables });
-  tf.dispose([value, grads]);
+  tf.dispose([value, grads, parts]);
   return { loss, grads: new Map(names.map((n, i) => [n, values[i] as Float32Array])) };
 }
 
@@ -93,11 +82,11 @@ function relativeL2(got: Float32Array, want: Float32Array): number {
 /** The same weights on wasm then webgpu: they move from wasm to webgpu at first use. */
 async function onBothBackends(
   normEval: boolean,
-  run: (step: SegmentorTrainStep, batch: TrainBatch, exact: number) => Promise<void>,
+  run: (step: TrainStep, batch: Batch, exact: number) => Promise<void>,
 ) {
   await initBackend({ backend: 'wasm' });
   const seg = createSegmentor({ model: spec, numClasses: 19, seed: 0, normEval });
-  const step = createSegmentorTrainStep({ segmentor: seg });
+  const step = createReportTrainStep({ segmentor: seg });
   const batch = await batchWithIgnored();
   try {
     await run(step, batch, await exactLoss(seg, batch));
@@ -108,18 +97,23 @@ async function onBothBackends(
   }
 }
 
-describe.runIf(WEBGPU_AVAILABLE)(`the report's training step on webgpu (${WEBGPU_ADAPTER})`, () => {
-  it('training mode: the loss within 1e-4, no synchronous read, every kernel on webgpu (forward, backward, SGD)', async () => {
+const { available, adapter } = await requireWebGpuUnderCi({ listBackends });
+
+describe.runIf(available)(`the report's training step on webgpu (${adapter})`, () => {
+  it("training mode: facepar train's step (one read, SGD) on webgpu: the loss within 1e-4, no synchronous read, every kernel on webgpu", async () => {
     await onBothBackends(false, async (step, batch, exact) => {
       await initBackend({ backend: 'webgpu' });
-      let got: Awaited<ReturnType<typeof stepAndRead>> | undefined;
+      let got: Awaited<ReturnType<TrainStep['step']>> | undefined;
       const kernels = await withoutSyncReads(() =>
         recordKernels(async () => {
-          got = await stepAndRead(step, batch, true);
+          got = await step.step({ batch });
         }),
       );
-      const loss = (got as NonNullable<typeof got>).loss;
+      const { loss, decode, aux, pixelAcc } = got as NonNullable<typeof got>;
       expect(Math.abs(loss - exact) / exact).toBeLessThanOrEqual(1e-4);
+      expect(Math.abs(decode + aux - loss) / loss).toBeLessThanOrEqual(1e-6);
+      expect(pixelAcc).toBeGreaterThanOrEqual(0);
+      expect(pixelAcc).toBeLessThanOrEqual(1);
       expect(missingKernels({ names: kernels.keys(), backend: 'webgpu' })).toEqual([]);
       expect([...kernels.keys()]).toEqual(TRAIN_STEP_KERNELS.map((k) => k.kernel));
     });
@@ -133,9 +127,9 @@ describe.runIf(WEBGPU_AVAILABLE)(`the report's training step on webgpu (${WEBGPU
   // but the batch-statistics one is compared here; that one is checked on its own in core.
   it('norm_eval: the loss within 1e-4 and every parameter gradient within 1e-3 (relative L2) of wasm', async () => {
     await onBothBackends(true, async (step, batch, exact) => {
-      const ref = await stepAndRead(step, batch, false);
+      const ref = await lossAndGradsRead(step, batch);
       await initBackend({ backend: 'webgpu' });
-      const gpu = await withoutSyncReads(() => stepAndRead(step, batch, false));
+      const gpu = await withoutSyncReads(() => lossAndGradsRead(step, batch));
       expect(Math.abs(gpu.loss - exact) / exact).toBeLessThanOrEqual(1e-4);
       expect([...gpu.grads.keys()]).toEqual([...ref.grads.keys()]);
       expect(ref.grads.size).toBe(step.variables.length);

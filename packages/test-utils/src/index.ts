@@ -11,3 +11,5 @@ export type {
   SegmentorContractEntry,
 } from './contracts.js';
 export { withoutSyncReads } from './sync-reads.js';
+export { requireWebGpuUnderCi } from './webgpu-gate.js';
+export type { BackendProbe } from './webgpu-gate.js';

@@ -28,8 +28,14 @@ export { formatLogRecord } from './records.js';
 export type { EvalSummary, LogRecord, RecordSink } from './records.js';
 export { isDue } from './loop/hooks.js';
 export type { LoopState, RunOutcome, StepResult, TrainHook } from './loop/hooks.js';
-export { trainStep } from './loop/train-step.js';
-export type { ComputeLoss, LossParts, TrainStepOptions } from './loop/train-step.js';
+export { createTrainStep } from './loop/train-step.js';
+export type {
+  ComputeLoss,
+  LossParts,
+  StepTensors,
+  TrainStep,
+  TrainStepOptions,
+} from './loop/train-step.js';
 export { LoaderBatches } from './loop/loader-batches.js';
 export type { Batch, BatchSource } from './loop/loader-batches.js';
 export { createLogWindowHook } from './loop/log-window.js';

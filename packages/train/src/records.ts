@@ -19,6 +19,10 @@ export type LogRecord =
       auxLoss?: number;
       lr: number;
       pixelAcc: number;
+      /** GPU bytes held by tensors at the window's end (core's `gpuMemory().inUse`; GPU backends only). */
+      gpuBytes?: number;
+      /** GPU bytes the backend's buffer pool holds (`gpuMemory().allocated`): flat when shapes are fixed. */
+      gpuBytesAllocated?: number;
       time: number;
     }
   | ({ kind: 'eval'; iter: number; time: number } & EvalSummary)

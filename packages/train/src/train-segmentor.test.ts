@@ -111,7 +111,7 @@ describe('trainSegmentor on wasm', () => {
     // one initial state for both runs (the seeded init alone is not fully deterministic:
     // the backbone's stem conv ignores the seed)
     const init = createSegmentor({ model: config.model.name, seed: 0 });
-    const initWeights = exportModelWeights(init.model);
+    const initWeights = await exportModelWeights(init.model);
     init.dispose();
     const full = join(root, 'full');
     const a = await trainSegmentor({

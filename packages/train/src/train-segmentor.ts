@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createSgd, Dropout2d, type TensorEntry, writeFileAtomic } from '@facepar/core';
-import { createSegmentor, exportSegmentorCheckpoint, type Segmentor } from '@facepar/heads';
+import { createSegmentor, exportSegmentorCheckpointAsync, type Segmentor } from '@facepar/heads';
 import { createCheckpointHook } from './checkpoint/checkpoint-hook.js';
 import { initSegmentorWeights } from './checkpoint/init-weights.js';
 import { importModelWeights, resumeRun } from './checkpoint/model-state.js';
@@ -162,7 +162,7 @@ export async function trainSegmentor(
           optimizer,
           batches,
           config,
-          weightsFile: () => exportSegmentorCheckpoint(segmentor),
+          weightsFile: () => exportSegmentorCheckpointAsync(segmentor),
           onRecord: options.onRecord,
           hookState: () => ({ logWindow: logWindow.getState() }),
         }),

@@ -1,3 +1,4 @@
+import { AUTO_PREFERENCE, BACKEND_NAMES } from '@facepar/core';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../args.js';
 import { createBackendsCommand } from './backends.js';
@@ -35,6 +36,15 @@ describe('facepar backends', () => {
     expect(lines).toHaveLength(5);
     expect(lines.find((l) => l.startsWith('* '))).toMatch(/^\* wasm +yes +chosen \(requested\)/);
   }, 60_000);
+
+  it("describes auto's order as core's AUTO_PREFERENCE (hardware WebGPU first)", () => {
+    const text = createBackendsCommand({ out: () => {} }).usage.replace(/\s+/g, ' ');
+    const order = /auto prefers (.*?)\.(?: |$)/.exec(text)?.[1] ?? '';
+    const named = order
+      .split(/,? then /)
+      .map((part) => BACKEND_NAMES.find((n) => part.toLowerCase().startsWith(n)));
+    expect(named).toEqual([...AUTO_PREFERENCE]);
+  });
 
   it('rejects an unknown backend listing the choices', async () => {
     await expect(run(['--backend', 'gpu'])).rejects.toThrow(UsageError);

@@ -15,8 +15,8 @@ export const createBackendsCommand = command(FLAG_TABLE, ({ out }) => ({
   usage: 'facepar backends [--backend NAME] [--json] [--verbose]',
   description: `Probes every tfjs backend (tfjs-node-gpu / tfjs-node if installed, WebGPU through Dawn, wasm
 with facepar's training kernels, cpu), activates the one --backend picks, and prints each
-backend's availability and why it was chosen or skipped. auto prefers tensorflow, then WebGPU
-on a hardware adapter (software adapters such as llvmpipe are skipped), then wasm, then cpu.
+backend's availability and why it was chosen or skipped. auto prefers WebGPU on a hardware
+adapter (software adapters such as llvmpipe are skipped), then tensorflow, then wasm, then cpu.
 WebGPU is probed in a child process (Dawn's warnings hidden) unless --verbose.`,
   async run({ values }) {
     const report = await initBackend({ backend: values.backend, verbose: values.verbose });

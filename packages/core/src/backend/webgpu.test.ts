@@ -15,27 +15,16 @@ import { resizeBilinear } from '../ops/resize-bilinear.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { createSgd } from '../optim/sgd.js';
 import { exportStateDict, exportStateDictAsync } from '../state-dict/state-dict.js';
+import { gpuMemory } from './gpu-memory.js';
 import { initBackend, listBackends } from './init-backend.js';
 import { readScalars, readTensorSync } from './read-tensor.js';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { requireWebGpuUnderCi } from '@facepar/test-utils';
 
 // WebGPU through Dawn (`webgpu` package). Users without a Vulkan driver skip; CI installs Mesa
 // (llvmpipe) and must not skip. llvmpipe compiles a shader per new shape: keep this small.
-const webgpu = (await listBackends()).find((c) => c.name === 'webgpu');
-const available = webgpu?.available === true;
-const where = available
-  ? String(webgpu?.detail?.description ?? webgpu?.detail?.device ?? 'adapter')
-  : '';
+const { available, adapter: where } = await requireWebGpuUnderCi({ listBackends });
 const TOL = 1e-4;
-
-if (!available) {
-  describe('webgpu', () => {
-    it.runIf(Boolean(process.env.CI))('has an adapter under CI', () => {
-      throw new Error(`CI must run the WebGPU checks, but: ${webgpu?.reason}`);
-    });
-    it.skipIf(Boolean(process.env.CI))(`skipped: ${webgpu?.reason}`, () => {});
-  });
-}
 
 const CONV: Array<[ConvCase, 'conv2d' | 'depthwise']> = [
   [
@@ -193,6 +182,9 @@ describe.runIf(available)(`gradients on webgpu (${where})`, () => {
       "f() reads tensors synchronously, which the 'webgpu' backend cannot do in Node; use await g() instead",
     );
     expect(await readScalars([tf.sum(x), tf.max(x)])).toEqual([9, 4]);
+    const mem = gpuMemory();
+    expect(mem.inUse).toBeGreaterThanOrEqual(x.size * 4);
+    expect(mem.allocated).toBeGreaterThanOrEqual(mem.inUse as number);
     const w = tf.variable(tf.ones([2]), true, 'webgpu_sgd_w');
     const sgd = createSgd({ lr: 0.5, momentum: 0.9 });
     sgd.apply({ variables: [w], grads: { [w.name]: tf.tensor1d([1, -1]) } });

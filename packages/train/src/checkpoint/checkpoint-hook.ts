@@ -16,8 +16,8 @@ export interface CheckpointHookOptions {
   batches: BatchSource;
   /** JSON-serialisable config stored in every checkpoint. */
   config: unknown;
-  /** The weights file (default: a plain state dict); heads' `exportSegmentorCheckpoint` for segmentors. */
-  weightsFile?: () => Uint8Array;
+  /** The weights file (default: a plain state dict); heads' `exportSegmentorCheckpointAsync` for segmentors. */
+  weightsFile?: () => Promise<Uint8Array>;
   keepPrevious?: number;
   onRecord?: RecordSink;
   /** Other hooks' state to resume (`TrainState.hooks`), e.g. the log window's partial sums. */
@@ -43,7 +43,7 @@ export function createCheckpointHook(options: CheckpointHookOptions): TrainHook 
       workDir,
       iter: state.iter,
       state: body,
-      files: modelStateFiles({ model, optimizer, weightsFile: options.weightsFile }),
+      files: await modelStateFiles({ model, optimizer, weightsFile: options.weightsFile }),
       score: state.score,
       keepPrevious: options.keepPrevious,
     });

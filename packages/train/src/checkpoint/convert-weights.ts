@@ -1,5 +1,5 @@
 import { convertPthFile, readWeightsFile, writeFileAtomic } from '@facepar/core';
-import { exportSegmentorCheckpoint, openSegmentor } from '@facepar/heads';
+import { exportSegmentorCheckpointAsync, openSegmentor } from '@facepar/heads';
 
 /**
  * `facepar convert in.pth out.safetensors`: a `.pth` state dict (read by core's restricted
@@ -23,7 +23,7 @@ export async function convertWeightsFile(options: {
   const withAuxiliary = [...file.tensors.keys()].some((k) => k.startsWith('auxiliary_head.'));
   const segmentor = openSegmentor(file, { model, source: input, withAuxiliary });
   try {
-    const bytes = exportSegmentorCheckpoint(segmentor);
+    const bytes = await exportSegmentorCheckpointAsync(segmentor);
     await writeFileAtomic({ path: output, data: bytes });
     return `${input} (${file.kind}) -> ${output}: a ${model} checkpoint, ${file.tensors.size} tensors, ${bytes.length} bytes`;
   } finally {

@@ -1,5 +1,5 @@
 import {
-  exportStateDict,
+  exportStateDictAsync,
   loadStateDict,
   readSafetensors,
   type Sgd,
@@ -30,11 +30,14 @@ export interface TrainState {
 }
 
 /**
- * The model's weights as a PyTorch-named state dict (core's naming rule). Throws when the
- * model holds weights the rule does not cover, so a checkpoint can never silently drop some.
+ * The model's weights as a PyTorch-named state dict (core's naming rule), read asynchronously
+ * (every backend). Throws when the model holds weights the rule does not cover, so a
+ * checkpoint can never silently drop some.
  */
-export function exportModelWeights(model: tfl.LayersModel): Map<string, TensorEntry> {
-  const dict = exportStateDict(model, { numBatchesTracked: false });
+export async function exportModelWeights(
+  model: tfl.LayersModel,
+): Promise<Map<string, TensorEntry>> {
+  const dict = await exportStateDictAsync(model, { numBatchesTracked: false });
   let exported = 0;
   for (const e of dict.values()) exported += e.data.length;
   const total = model.weights.reduce(
@@ -82,19 +85,19 @@ export function readCheckpointFile(options: {
 
 /**
  * A checkpoint's tensor files for a model and its optimiser: the weights (`weightsFile`, e.g.
- * heads' `exportSegmentorCheckpoint`, else a plain state dict) and the SGD state by parameter
- * name (core's `sgdStateToSafetensors`).
+ * heads' `exportSegmentorCheckpointAsync`, else a plain state dict) and the SGD state by
+ * parameter name (core's `sgdStateToSafetensors`). Reads asynchronously (every backend).
  */
-export function modelStateFiles(options: {
+export async function modelStateFiles(options: {
   model: tfl.LayersModel;
   optimizer: Sgd;
-  weightsFile?: () => Uint8Array;
-}): Record<string, Uint8Array> {
+  weightsFile?: () => Promise<Uint8Array>;
+}): Promise<Record<string, Uint8Array>> {
   const { model, optimizer } = options;
   const weights = options.weightsFile
-    ? options.weightsFile()
-    : writeSafetensors(exportModelWeights(model), { format: 'pt' });
-  const sgd = sgdStateToSafetensors({ state: optimizer.getState(), model });
+    ? await options.weightsFile()
+    : writeSafetensors(await exportModelWeights(model), { format: 'pt' });
+  const sgd = sgdStateToSafetensors({ state: await optimizer.getStateAsync(), model });
   return { [WEIGHTS_FILE]: weights, [OPTIMIZER_FILE]: writeSafetensors(sgd.tensors, sgd.metadata) };
 }
 

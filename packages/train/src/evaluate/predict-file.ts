@@ -5,7 +5,7 @@ import { readNpyFile, readWeightsFile, writeFileAtomic, writeNpyFile } from '@fa
 import {
   arrayToNhwc,
   modelPredictor,
-  nhwcToNchwData,
+  nhwcToNchwDataAsync,
   openSegmentor,
   overlayLabels,
   predictLabels,
@@ -123,8 +123,11 @@ export async function predictFile(
     const result: PredictFileResult = { width, height, rgb: photo?.image };
     if (options.logits) {
       const logits = wholeInference({ predict, images: x });
-      result.logits = nhwcToNchwData(logits);
-      logits.dispose();
+      try {
+        result.logits = await nhwcToNchwDataAsync(logits);
+      } finally {
+        logits.dispose();
+      }
     }
     if (!options.labels) return result;
     if (n !== 1) throw new Error(`${input}: a mask needs a single image, got a batch of ${n}`);

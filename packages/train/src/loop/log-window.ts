@@ -1,3 +1,4 @@
+import { gpuMemory } from '@facepar/core';
 import type { RecordSink } from '../records.js';
 import type { StepResult, TrainHook } from './hooks.js';
 import { isDue } from './hooks.js';
@@ -15,7 +16,8 @@ const EMPTY: LogWindowState = { loss: 0, decode: 0, aux: 0, acc: 0, n: 0 };
 
 /**
  * The logging window (mmengine `LoggerHook`): means of the loss parts and the pixel accuracy
- * over the last `every` iterations, as a `train` record at the window's last LR. `getState` /
+ * over the last `every` iterations, as a `train` record at the window's last LR, with the GPU
+ * memory at its end on a GPU backend (mmengine logs `memory` likewise). `getState` /
  * `setState` carry a window across a resume, so its first record averages the whole window.
  */
 export function createLogWindowHook(options: { every: number; onRecord: RecordSink }): TrainHook & {
@@ -43,6 +45,7 @@ export function createLogWindowHook(options: { every: number; onRecord: RecordSi
       };
       if (!isDue(state, every)) return;
       const { n } = sum;
+      const gpu = gpuMemory();
       onRecord({
         kind: 'train',
         iter: state.iter,
@@ -51,6 +54,8 @@ export function createLogWindowHook(options: { every: number; onRecord: RecordSi
         ...(Number.isNaN(step.aux) ? {} : { auxLoss: sum.aux / n }),
         lr: step.lr,
         pixelAcc: sum.acc / n,
+        ...(gpu.inUse === null ? {} : { gpuBytes: gpu.inUse }),
+        ...(gpu.allocated === null ? {} : { gpuBytesAllocated: gpu.allocated }),
         time: Date.now(),
       });
       sum = { ...EMPTY };

@@ -1,10 +1,10 @@
 import type { Sgd } from '@facepar/core';
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { EvalSummary, RecordSink } from '../records.js';
 import type { LoopState, RunOutcome, StepResult, TrainHook } from './hooks.js';
 import type { BatchSource } from './loader-batches.js';
-import { type ComputeLoss, trainStep } from './train-step.js';
+import { type ComputeLoss, createTrainStep } from './train-step.js';
 
 export interface TrainLoopOptions {
   model: tfl.LayersModel;
@@ -55,7 +55,7 @@ function checkInt(name: string, value: number): void {
 
 /**
  * The training loop (mmengine `IterBasedTrainLoop`): per iteration one batch and one
- * `trainStep`, then the hooks in order; a NaN/Inf loss stops the run before the update. The
+ * `createTrainStep` step (one asynchronous read), then the hooks in order; a NaN/Inf loss stops the run before the update. The
  * hooks' `afterRun` runs whatever the outcome (done, interrupted by `signal`, failed), so a
  * checkpoint hook saves an interrupted run and a progress display is closed.
  */
@@ -78,7 +78,7 @@ export async function runTrainLoop(options: TrainLoopOptions): Promise<TrainResu
   checkInt('start.iter', state.iter);
   const emit = (message: string) =>
     options.onRecord?.({ kind: 'event', iter: state.iter, message, time: Date.now() });
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const trainer = createTrainStep({ model, computeLoss, optimizer, leanGradients });
   let outcome: RunOutcome = 'failed';
   try {
     for (const hook of hooks) await hook.beforeRun?.(state);
@@ -87,15 +87,12 @@ export async function runTrainLoop(options: TrainLoopOptions): Promise<TrainResu
       const lr = lrAt(state.iter);
       options.beforeIteration?.({ iter: state.iter });
       const batch = await batches.next();
-      const step: StepResult = trainStep({
-        model,
-        computeLoss,
-        optimizer,
-        variables,
-        batch,
-        lr,
-        leanGradients,
-      });
+      let step: StepResult;
+      try {
+        step = await trainer.step({ batch, lr });
+      } finally {
+        tf.dispose([batch.images, batch.labels]);
+      }
       if (!Number.isFinite(step.loss)) {
         const message =
           `loss is ${step.loss} at iteration ${state.iter + 1} (decode ${step.decode}, aux ${step.aux}, lr ${lr}); ` +

@@ -1,4 +1,4 @@
-import { leanVariableGrads, resizeBilinear, type Sgd } from '@facepar/core';
+import { leanVariableGrads, readScalars, resizeBilinear, type Sgd } from '@facepar/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { StepResult } from './hooks.js';
@@ -17,15 +17,39 @@ export interface TrainStepOptions {
   model: tfl.LayersModel;
   computeLoss: ComputeLoss;
   optimizer: Sgd;
-  /** The model's trainable variables (the gradients' targets). */
-  variables: tf.Variable[];
-  batch: Batch;
-  lr: number;
   /**
    * Gradients with `leanVariableGrads` (bit-identical to `tf.variableGrads`, lower peak
-   * memory); false uses `tf.variableGrads`.
+   * memory; default true); false uses `tf.variableGrads`.
    */
-  leanGradients: boolean;
+  leanGradients?: boolean;
+}
+
+/** What one forward and backward pass leaves on the device; the caller disposes it. */
+export interface StepTensors {
+  loss: tf.Scalar;
+  decode: tf.Scalar;
+  /** Absent when the loss has no auxiliary part. */
+  aux?: tf.Scalar;
+  /** Labelled-pixel accuracy of the decode head on the batch. */
+  pixelAcc: tf.Scalar;
+  /** Gradients of the trainable weights, by variable name. */
+  grads: tf.NamedTensorMap;
+}
+
+/** A model's training step (mmengine `OptimWrapper.update_params` around the model's loss). */
+export interface TrainStep {
+  /** The model's trainable variables (the gradients' targets). */
+  readonly variables: tf.Variable[];
+  readonly optimizer: Sgd;
+  /** Forward, loss and gradients in a `tf.tidy`, without an update. The batch is not disposed. */
+  lossAndGrads(batch: Batch): StepTensors;
+  /**
+   * One iteration: `lossAndGrads`, one asynchronous read of the loss parts and the accuracy
+   * (a single GPU wait; no synchronous read, so every backend works, webgpu included), then the
+   * SGD update at `lr` (default: the optimizer's) only when the loss is finite (a NaN/Inf step
+   * leaves the weights as they were; the caller decides what to do). The batch is not disposed.
+   */
+  step(options: { batch: Batch; lr?: number }): Promise<StepResult>;
 }
 
 function asOutputs(out: tf.Tensor | tf.Tensor[]): tf.Tensor4D[] {
@@ -52,43 +76,60 @@ function pixelAccuracy(logits: tf.Tensor4D, labels: tf.Tensor3D): tf.Scalar {
 }
 
 /**
- * One training step: loss and gradients of the trainable weights in a `tf.tidy`, read back,
- * and the SGD update at `lr` only when the loss is finite (a NaN/Inf step leaves the weights
- * as they were; the caller decides what to do). Disposes the batch.
+ * The training step of `model` under `computeLoss` and `optimizer`: what `runTrainLoop` runs
+ * each iteration, and what the WebGPU checks time and compare.
  */
-export function trainStep(options: TrainStepOptions): StepResult {
-  const { model, computeLoss, optimizer, variables, batch, lr } = options;
-  const variableGrads = (f: () => tf.Scalar, varList: tf.Variable[]) =>
-    options.leanGradients ? leanVariableGrads({ f, varList }) : tf.variableGrads(f, varList);
-  let kept: tf.Tensor[] = [];
-  let values: number[];
-  let grads: tf.NamedTensorMap;
-  try {
-    const step = tf.tidy(() => {
-      const { value, grads: g } = variableGrads(() => {
-        const outputs = asOutputs(
-          model.apply(batch.images, { training: true }) as tf.Tensor | tf.Tensor[],
-        );
-        const parts = computeLoss(outputs, batch.labels);
-        const acc = pixelAccuracy(outputs[0]!, batch.labels);
-        kept = [tf.keep(parts.decode), tf.keep(parts.aux ?? tf.scalar(Number.NaN)), tf.keep(acc)];
-        return parts.total;
-      }, variables);
-      return { value, grads: g };
-    });
-    grads = step.grads;
-    values = [step.value, ...kept].map((t) => t.dataSync()[0]!);
-    step.value.dispose();
-  } finally {
-    for (const t of kept) t.dispose();
-    batch.images.dispose();
-    batch.labels.dispose();
-  }
-  const [loss, decode, aux, pixelAcc] = values as [number, number, number, number];
-  if (Number.isFinite(loss)) {
-    optimizer.lr = lr;
-    optimizer.apply({ variables, grads });
-  }
-  tf.dispose(grads);
-  return { loss, decode, aux, pixelAcc, lr };
+export function createTrainStep(options: TrainStepOptions): TrainStep {
+  const { model, computeLoss, optimizer } = options;
+  const lean = options.leanGradients ?? true;
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const variableGrads = (f: () => tf.Scalar) =>
+    lean ? leanVariableGrads({ f, varList: variables }) : tf.variableGrads(f, variables);
+
+  const lossAndGrads = (batch: Batch): StepTensors => {
+    let parts: Omit<StepTensors, 'loss' | 'grads'> | undefined;
+    try {
+      const { value, grads } = tf.tidy(() => {
+        const r = variableGrads(() => {
+          const outputs = asOutputs(
+            model.apply(batch.images, { training: true }) as tf.Tensor | tf.Tensor[],
+          );
+          const loss = computeLoss(outputs, batch.labels);
+          const acc = pixelAccuracy(outputs[0]!, batch.labels);
+          parts = {
+            decode: tf.keep(loss.decode),
+            pixelAcc: tf.keep(acc),
+            ...(loss.aux ? { aux: tf.keep(loss.aux) } : {}),
+          };
+          return loss.total;
+        });
+        return { value: r.value, grads: r.grads } as tf.TensorContainerObject;
+      }) as { value: tf.Scalar; grads: tf.NamedTensorMap };
+      return { loss: value, ...parts!, grads };
+    } catch (error) {
+      tf.dispose(parts);
+      throw error;
+    }
+  };
+
+  return {
+    variables,
+    optimizer,
+    lossAndGrads,
+    async step({ batch, lr }) {
+      const t = lossAndGrads(batch);
+      let values: number[];
+      try {
+        values = await readScalars([t.loss, t.decode, t.pixelAcc, ...(t.aux ? [t.aux] : [])]);
+        if (Number.isFinite(values[0])) {
+          if (lr !== undefined) optimizer.lr = lr;
+          optimizer.apply({ variables, grads: t.grads });
+        }
+      } finally {
+        tf.dispose({ ...t });
+      }
+      const [loss, decode, pixelAcc, aux = Number.NaN] = values as number[];
+      return { loss: loss!, decode: decode!, aux, pixelAcc: pixelAcc!, lr: optimizer.lr };
+    },
+  };
 }
